@@ -1,0 +1,75 @@
+import * as sqlite3 from 'sqlite3';
+
+export type SqlParams = ReadonlyArray<string | number | null | Buffer>;
+export interface RunResult {
+  changes: number;
+  lastID: number;
+}
+
+/**
+ * A promise face over one node-sqlite3 connection, with a cache of prepared statements
+ * (each call through node-sqlite3 is a hop to the thread pool, so preparing once
+ * matters). Statements run in submission order: the connection is in serialized mode.
+ */
+export class SqliteConnection {
+  private readonly statements = new Map<string, sqlite3.Statement>();
+
+  private constructor(private readonly db: sqlite3.Database) {}
+
+  static open(file: string): Promise<SqliteConnection> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (error) => {
+        if (error) return reject(error);
+        db.serialize();
+        resolve(new SqliteConnection(db));
+      });
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (error) => (error ? reject(error) : resolve())));
+  }
+
+  run(sql: string, params: SqlParams = []): Promise<RunResult> {
+    return new Promise((resolve, reject) =>
+      this.statement(sql).run(params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(error);
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
+  }
+
+  all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return new Promise((resolve, reject) =>
+      this.statement(sql).all(params, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows))),
+    );
+  }
+
+  async get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params);
+    return rows[0];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.statements.values()].map((s) => new Promise<void>((r) => s.finalize(() => r()))));
+    this.statements.clear();
+    await new Promise<void>((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Prepared once per SQL text; the cache stays small because callers use a few shapes. */
+  private statement(sql: string): sqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 256) this.evictOldest();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private evictOldest(): void {
+    const [sql, statement] = this.statements.entries().next().value as [string, sqlite3.Statement];
+    this.statements.delete(sql);
+    statement.finalize();
+  }
+}
