@@ -1,0 +1,33 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { EsdbEventStore } from './esdb/esdb-event-store';
+import { EventStore } from './event-store.port';
+import { SqliteEventStore } from './sqlite/sqlite-event-store';
+
+/** Picks the adapter from configuration: EventStoreDB when a connection string is set. */
+async function openEventStore(config: AppConfig): Promise<EventStore> {
+  const logger = new Logger('EventStore');
+  const settings = config.eventStore;
+  if (settings.kind === 'eventstoredb') {
+    logger.log('Using EventStoreDB');
+    return EsdbEventStore.fromConnectionString(settings.connectionString, { logger });
+  }
+  await mkdir(dirname(settings.file), { recursive: true });
+  logger.log(`Using the embedded SQLite store at ${settings.file} (synchronous=${settings.synchronous})`);
+  return SqliteEventStore.open({ file: settings.file, synchronous: settings.synchronous });
+}
+
+@Global()
+@Module({
+  providers: [{ provide: EventStore, inject: [AppConfig], useFactory: openEventStore }],
+  exports: [EventStore],
+})
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EventStore) private readonly store: EventStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
