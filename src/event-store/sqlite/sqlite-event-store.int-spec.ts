@@ -57,6 +57,26 @@ describe('SqliteEventStore on a real file', () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 
+  it('never shows a reader position N+1 before N, while another store writes', async () => {
+    const path = file();
+    const [reader, writer] = [await open(path), await open(path)];
+    let writing = true;
+    const writers = Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 150; i++) await writer.append(`addon-${w}`, [event(), event()], { expectedRevision: 'any' });
+      }),
+    ).finally(() => (writing = false));
+    let reads = 0;
+    while (writing || reads === 0) {
+      const seen = (await reader.readAll()).map((e) => e.position);
+      expect(seen).toEqual(seen.map((_, i) => BigInt(i + 1)));
+      reads++;
+    }
+    await writers;
+    expect(await reader.headPosition()).toBe(1_200n);
+    await Promise.all([reader.close(), writer.close()]);
+  });
+
   it('answers each append of a group commit on its own: conflicts fail alone, the rest commit', async () => {
     const store = await open(file());
     await store.append('addon-1', [event()], { expectedRevision: 'no_stream' });
