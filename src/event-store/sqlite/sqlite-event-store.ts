@@ -427,6 +427,9 @@ class SqliteSubscription implements EventSubscription {
         }
         await this.store.signal.waitForChange(seen, this.store.pollInterval);
       }
+    } catch (error) {
+      // A read cut short by closing the store ends the iteration; anything else is the consumer's to see.
+      if (!this.closed) throw error;
     } finally {
       this.closed = true;
       this.store.forget(this);
