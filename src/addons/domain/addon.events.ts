@@ -1,0 +1,163 @@
+import { DatabaseType, Downtime, Feature } from '../../catalogue/domain/catalogue';
+import { Message } from '../../shared/domain/decider';
+
+/** An encrypted value or a wrapped key: opaque to the domain, JSON of base64 strings. */
+export type Opaque = Readonly<Record<string, string>>;
+
+export type NodeRole = 'leader' | 'standby' | 'sentinel' | 'gateway';
+export interface AddonNode {
+  name: string;
+  role: NodeRole;
+}
+
+export interface MaintenanceWindow {
+  /** 0 = Sunday … 6 = Saturday, UTC. */
+  weekdayUtc: number;
+  startingHourUtc: number;
+  durationHours: number;
+}
+
+export interface BackupSchedule {
+  enabled: boolean;
+  /** Hour of day in `timezone`. */
+  hour: number;
+  timezone: string;
+}
+
+/** How to reach the database. The password is sealed with the add-on's own data key. */
+export interface Connection {
+  scheme: string;
+  user: string;
+  host: string;
+  port: number;
+  password: Opaque;
+  /** The add-on's data key, wrapped by the platform's master key. */
+  dataKey: Opaque;
+}
+
+export type BackupMethod = 'periodic' | 'manual';
+
+export type RestoreSource = { backupId: string } | { pointInTime: string };
+
+type At = { at: string };
+
+export type AddonProvisioned = Message<
+  'AddonProvisioned',
+  {
+    addonId: string;
+    appName: string;
+    resourceId: string;
+    providerId: DatabaseType;
+    planId: string;
+    version: string;
+    features: Feature[];
+    maintenanceWindow: MaintenanceWindow;
+    backupSchedule: BackupSchedule;
+    nodes: AddonNode[];
+    connection: Connection;
+  } & At
+>;
+export type AddonRunning = Message<'AddonRunning', At>;
+export type AddonProvisioningFailed = Message<'AddonProvisioningFailed', { reason: string } & At>;
+export type PlanChanged = Message<
+  'PlanChanged',
+  { fromPlanId: string; toPlanId: string; downtime: Downtime; downgrade: boolean; nodes: AddonNode[] } & At
+>;
+export type AddonRestarted = Message<
+  'AddonRestarted',
+  { reason: 'plan-change' | 'upgrade' | 'restore'; downtimeSeconds: number } & At
+>;
+export type FeatureEnabled = Message<'FeatureEnabled', { feature: Feature } & At>;
+export type FeatureDisabled = Message<'FeatureDisabled', { feature: Feature } & At>;
+export type MaintenanceWindowSet = Message<'MaintenanceWindowSet', MaintenanceWindow & At>;
+export type BackupScheduleSet = Message<'BackupScheduleSet', BackupSchedule & At>;
+export type BackupRequested = Message<
+  'BackupRequested',
+  { backupId: string; name: string; method: BackupMethod } & At
+>;
+export type BackupStarted = Message<'BackupStarted', { backupId: string } & At>;
+export type BackupTaken = Message<
+  'BackupTaken',
+  { backupId: string; sizeBytes: number; checksum: string; replicas: string[] } & At
+>;
+export type BackupFailed = Message<'BackupFailed', { backupId: string; reason: string } & At>;
+export type BackupExpired = Message<'BackupExpired', { backupId: string; reason: 'retention' | 'after-removal' } & At>;
+export type BackupDownloadRequested = Message<'BackupDownloadRequested', { backupId: string } & At>;
+export type VersionUpgradeStarted = Message<
+  'VersionUpgradeStarted',
+  { fromVersion: string; toVersion: string; kind: 'major' | 'minor'; downtime: Downtime } & At
+>;
+export type VersionUpgraded = Message<'VersionUpgraded', { fromVersion: string; toVersion: string } & At>;
+export type RestoreStarted = Message<'RestoreStarted', { restoreId: string; source: RestoreSource } & At>;
+export type RestoreCompleted = Message<'RestoreCompleted', { restoreId: string } & At>;
+export type RestoreFailed = Message<'RestoreFailed', { restoreId: string; reason: string } & At>;
+export type NodeFailureDetected = Message<'NodeFailureDetected', { node: string; role: NodeRole } & At>;
+export type NodeRecovered = Message<'NodeRecovered', { node: string } & At>;
+export type AddonUnavailable = Message<'AddonUnavailable', { reason: string } & At>;
+export type AddonRecovered = Message<'AddonRecovered', At>;
+export type FailoverTriggered = Message<
+  'FailoverTriggered',
+  { reason: 'automatic' | 'switchover'; fromNode: string; toNode: string } & At
+>;
+export type FailoverCompleted = Message<'FailoverCompleted', { leader: string; standby: string } & At>;
+export type AddonDeprovisioned = Message<'AddonDeprovisioned', { manualBackupsKeptUntil: string | null } & At>;
+
+export type AddonEvent =
+  | AddonProvisioned
+  | AddonRunning
+  | AddonProvisioningFailed
+  | PlanChanged
+  | AddonRestarted
+  | FeatureEnabled
+  | FeatureDisabled
+  | MaintenanceWindowSet
+  | BackupScheduleSet
+  | BackupRequested
+  | BackupStarted
+  | BackupTaken
+  | BackupFailed
+  | BackupExpired
+  | BackupDownloadRequested
+  | VersionUpgradeStarted
+  | VersionUpgraded
+  | RestoreStarted
+  | RestoreCompleted
+  | RestoreFailed
+  | NodeFailureDetected
+  | NodeRecovered
+  | AddonUnavailable
+  | AddonRecovered
+  | FailoverTriggered
+  | FailoverCompleted
+  | AddonDeprovisioned;
+
+/** Version of each event's data shape; bumped when a shape changes. The names are a public contract. */
+export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], number>> = {
+  AddonProvisioned: 1,
+  AddonRunning: 1,
+  AddonProvisioningFailed: 1,
+  PlanChanged: 1,
+  AddonRestarted: 1,
+  FeatureEnabled: 1,
+  FeatureDisabled: 1,
+  MaintenanceWindowSet: 1,
+  BackupScheduleSet: 1,
+  BackupRequested: 1,
+  BackupStarted: 1,
+  BackupTaken: 1,
+  BackupFailed: 1,
+  BackupExpired: 1,
+  BackupDownloadRequested: 1,
+  VersionUpgradeStarted: 1,
+  VersionUpgraded: 1,
+  RestoreStarted: 1,
+  RestoreCompleted: 1,
+  RestoreFailed: 1,
+  NodeFailureDetected: 1,
+  NodeRecovered: 1,
+  AddonUnavailable: 1,
+  AddonRecovered: 1,
+  FailoverTriggered: 1,
+  FailoverCompleted: 1,
+  AddonDeprovisioned: 1,
+};
