@@ -4,22 +4,18 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
+import { HttpEdgeModule } from './http/http.module';
+import { loggerParams } from './http/logging';
+import { SecurityModule } from './security/security.module';
 
 @Module({
   imports: [
     AppConfigModule,
-    LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          // Credentials never reach the logs.
-          redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-          autoLogging: { ignore: (req) => req.url === '/health' },
-        },
-      }),
-    }),
+    // Request ids, and what must never be logged: http/logging.ts.
+    LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerParams }),
     EventStoreModule,
+    SecurityModule,
+    HttpEdgeModule,
     HealthModule,
   ],
 })

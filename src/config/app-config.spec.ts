@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { AppConfig, validateEnvironment } from './app-config';
 
 describe('configuration from the environment', () => {
@@ -32,5 +33,57 @@ describe('configuration from the environment', () => {
     expect(message).toMatch(/SQLITE_SYNCHRONOUS/);
     expect(message).toMatch(/EVENTSTORE_CONNECTION_STRING/);
     expect(message).not.toContain('s3cr3t-pw');
+  });
+
+  describe('secrets', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+
+    it('reads MASTER_KEY as 32 bytes and ADMIN_TOKEN as given, trimming a trailing newline', () => {
+      const config = new AppConfig(validateEnvironment({ MASTER_KEY: `${key}\n`, ADMIN_TOKEN: 'a'.repeat(24) }));
+      expect(config.masterKey).toEqual(Buffer.alloc(32, 7));
+      expect(config.adminToken).toBe('a'.repeat(24));
+    });
+
+    it('leaves both unset by default or when blank', () => {
+      for (const env of [{}, { MASTER_KEY: '', ADMIN_TOKEN: ' ' }]) {
+        const config = new AppConfig(validateEnvironment(env));
+        expect(config.masterKey).toBeUndefined();
+        expect(config.adminToken).toBeUndefined();
+      }
+    });
+
+    it('never shows them when the config is logged or serialized', () => {
+      const config = new AppConfig(validateEnvironment({ MASTER_KEY: key, ADMIN_TOKEN: 'secret-admin-token-0123456789' }));
+      expect(JSON.stringify(config)).not.toContain('secret-admin-token');
+      expect(Object.keys(config)).not.toEqual(expect.arrayContaining(['masterKey']));
+      expect(inspect(config)).not.toContain('secret-admin-token');
+    });
+
+    it.each([
+      ['too short', Buffer.alloc(16, 1).toString('base64')],
+      ['too long', Buffer.alloc(33, 1).toString('base64')],
+      ['not base64', `${'!'.repeat(43)}=`],
+      ['non-canonical padding bits', `${key.slice(0, 42)}B=`],
+    ])('refuses a MASTER_KEY that is %s, without repeating it', (_, value) => {
+      expect(() => validateEnvironment({ MASTER_KEY: value })).toThrow(/MASTER_KEY must be the base64 of 32/);
+      try {
+        validateEnvironment({ MASTER_KEY: value });
+      } catch (error) {
+        expect((error as Error).message).not.toContain(value);
+      }
+    });
+
+    it('refuses an ADMIN_TOKEN shorter than 24 characters or with spaces, without repeating it', () => {
+      for (const value of ['short-token-1234', 'a token with spaces in the middle']) {
+        let message = '';
+        try {
+          validateEnvironment({ ADMIN_TOKEN: value });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message).toMatch(/ADMIN_TOKEN must be 24 to 512/);
+        expect(message).not.toContain(value);
+      }
+    });
   });
 });

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Public } from '../security/access.decorators';
 import { EventStoreHealthIndicator } from './event-store.health';
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

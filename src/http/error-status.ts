@@ -1,0 +1,42 @@
+/**
+ * HTTP status of each error code (API.md). A code not listed is a rule of the domain
+ * refusing the request: 422. Codes ending in `.NOT_FOUND` are 404.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  'VALIDATION.FAILED': 400,
+  'REQUEST.MALFORMED_JSON': 400,
+  'REQUEST.INVALID_HEADER': 400,
+  'REQUEST.INVALID': 400,
+  'REQUEST.TOO_DEEP': 400,
+  'REQUEST.METHOD_NOT_ALLOWED': 405,
+  'REQUEST.NOT_ACCEPTABLE': 406,
+  'REQUEST.TIMEOUT': 408,
+  'REQUEST.UNSUPPORTED_MEDIA_TYPE': 415,
+  'EVENT_STORE.INVALID_APPEND': 400,
+  'EVENT_STORE.INVALID_READ': 400,
+  'REQUEST.TOO_LARGE': 413,
+  'AUTH.MISSING_TOKEN': 401,
+  'AUTH.INVALID_TOKEN': 401,
+  'AUTH.FORBIDDEN': 403,
+  'ROUTE.NOT_FOUND': 404,
+  'BACKUP.EXPIRED': 410,
+  'CONCURRENCY.CONFLICT': 409,
+  'IDEMPOTENCY.IN_PROGRESS': 409,
+  'APP.ALREADY_EXISTS': 409,
+  'ADDON.ALREADY_ATTACHED': 409,
+  'ADDON.OPERATION_IN_PROGRESS': 409,
+  'ADDON.NOT_RUNNING': 409,
+  'ADDON.NOT_PROVISIONING': 409,
+  'BACKUP.ALREADY_IN_PROGRESS': 409,
+  'BACKUP.NOT_READY': 409,
+  'IDEMPOTENCY.KEY_REUSED': 422,
+  'RATE.LIMITED': 429,
+  'SERVICE.UNAVAILABLE': 503,
+  'INTERNAL.ERROR': 500,
+};
+
+export function statusOf(code: string): number {
+  // Own keys only: a code such as `constructor` must not find Object.prototype's.
+  if (Object.hasOwn(STATUS_BY_CODE, code)) return STATUS_BY_CODE[code];
+  return code.endsWith('.NOT_FOUND') ? 404 : 422;
+}

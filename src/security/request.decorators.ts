@@ -1,0 +1,45 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ApiRequest } from '../http/http-types';
+import { requestIdOf } from '../http/request-id';
+import type { CommandContext } from '../shared/cqrs/command-context';
+import { actorOf, Principal } from './principal';
+import { principalOf } from './request-principal';
+
+const CAUSATION_ID = Symbol('causationId');
+
+/**
+ * The authenticated caller. Only on routes with `@Roles` (the guard has run): on a public
+ * route it is a programming error, reported as one rather than as an anonymous caller.
+ */
+export function principalOfRequest(req: IncomingMessage): Principal {
+  const principal = principalOf(req);
+  if (!principal) throw new Error('No principal on this request: @CurrentPrincipal() needs a route with @Roles().');
+  return principal;
+}
+
+/**
+ * Who asked and within which request, for the events a command appends: `actor` from the
+ * token, `correlationId` the request id, `causationId` one new id per request (the HTTP
+ * call is the cause of what follows), the same however often it is asked for.
+ */
+export function commandContextOf(req: IncomingMessage): CommandContext {
+  const request = req as ApiRequest & { [CAUSATION_ID]?: string };
+  request[CAUSATION_ID] ??= randomUUID();
+  return {
+    actor: actorOf(principalOfRequest(req)),
+    correlationId: requestIdOf(request),
+    causationId: request[CAUSATION_ID],
+  };
+}
+
+/** `@CurrentPrincipal() principal: Principal` in a handler. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  principalOfRequest(context.switchToHttp().getRequest<IncomingMessage>()),
+);
+
+/** `@RequestContext() context: CommandContext` in a handler, to pass to a command. */
+export const RequestContext = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  commandContextOf(context.switchToHttp().getRequest<IncomingMessage>()),
+);
