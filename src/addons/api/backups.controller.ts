@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppAccess } from '../../apps/app-access.service';
+import type { ApiResponse } from '../../http/http-types';
+import { NoBodyPipe } from '../../http/no-body.pipe';
+import { markPosition } from '../../http/write-response';
+import { Roles } from '../../security/access.decorators';
+import type { Principal } from '../../security/principal';
+import { CurrentPrincipal, RequestContext } from '../../security/request.decorators';
+import { Clock } from '../../shared/clock';
+import type { CommandContext } from '../../shared/cqrs/command-context';
+import { Decided } from '../../shared/cqrs/command-executor';
+import { DomainError } from '../../shared/domain/domain-error';
+import { Random } from '../../shared/random';
+import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
+import { AddonEvent } from '../domain/addon.events';
+import { AddonState } from '../domain/addon.state';
+import { backupsView } from './addon.view';
+
+/** Backups of an add-on; they outlive its removal, so a removed add-on's are still listed. */
+@ApiTags('backups')
+@Controller('v1/apps/:app/addons/:id/backups')
+export class BackupsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly access: AppAccess,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {}
+
+  @Get()
+  @Roles('owner', 'support')
+  @ApiOperation({ summary: 'Newest first, with the retention bucket keeping each and when it expires' })
+  @ApiOkResponse({ description: '{ backups: [...] }' })
+  async list(@Param('app') appName: string, @Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    const { addon } = await this.access.addon(principal, appName, id, { removed: true });
+    return { backups: backupsView(addon, this.clock.now()) };
+  }
+
+  @Get(':bid')
+  @Roles('owner', 'support')
+  @ApiOkResponse({ description: '{ backup }' })
+  async get(
+    @Param('app') appName: string,
+    @Param('id') id: string,
+    @Param('bid') backupId: string,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const { addon } = await this.access.addon(principal, appName, id, { removed: true });
+    const backup = backupsView(addon, this.clock.now()).find((b) => b.id === backupId);
+    if (!backup) throw new DomainError('BACKUP.NOT_FOUND', 'No such backup for this add-on.');
+    return { backup };
+  }
+
+  @Post()
+  @Roles('owner')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Manual backup: answers at once with the backup scheduled; follow it at Location' })
+  @ApiAcceptedResponse({ description: '{ backup } in scheduled' })
+  async create(
+    @Param('app') appName: string,
+    @Param('id') id: string,
+    @Body(NoBodyPipe) _body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @RequestContext() context: CommandContext,
+    @Res({ passthrough: true }) res: ApiResponse,
+  ) {
+    await this.access.addon(principal, appName, id);
+    const backupId = this.random.uuid();
+    const decided = await this.commands.execute<ExecuteAddonCommand, Decided<AddonState, AddonEvent>>(
+      new ExecuteAddonCommand(id, { type: 'RequestBackup', data: { backupId, method: 'manual' } }, context),
+    );
+    markPosition(res, decided.position);
+    res.setHeader('Location', `/v1/apps/${appName}/addons/${id}/backups/${backupId}`);
+    if (decided.state.status === 'none') throw new Error('A backup request left no add-on');
+    return { backup: backupsView(decided.state, this.clock.now()).find((b) => b.id === backupId) };
+  }
+}
