@@ -5,6 +5,7 @@ import { actorOf } from '../security/principal';
 import { principalOf } from '../security/request-principal';
 import type { ApiRequest } from './http-types';
 import { requestIdOf } from './request-id';
+import { redactArchiveLink } from '../backups/archive-links';
 
 /**
  * Request headers that may be logged. A list of what is allowed rather than of what is
@@ -37,7 +38,8 @@ export function loggerParams(config: AppConfig): Params {
         req: (req: SerializedRequest) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          // A download link's token is its credential: never in a log line.
+          url: redactArchiveLink(req.url ?? ''),
           headers: pick(req.headers ?? {}, LOGGED_HEADERS),
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),

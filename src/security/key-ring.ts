@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppConfig } from '../config/app-config';
@@ -122,7 +122,22 @@ export class KeyRing {
   openWithMaster(sealed: Sealed, context = ''): string {
     return this.open(sealed, this.#master, context);
   }
+
+  /**
+   * A 32-byte key for one `purpose` (e.g. `archive-links`), derived from the master key
+   * with HKDF-SHA256: each purpose gets its own key, and none of them leads back to the
+   * master key or to another purpose's. The same master key and purpose give the same key,
+   * so what it signed stays valid across restarts.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (!PURPOSE.test(purpose)) throw new KeyRingError('A key purpose is 1 to 64 of a-z 0-9 . : -');
+    return Buffer.from(hkdfSync('sha256', this.#master, HKDF_SALT, `derive:${purpose}`, KEY_BYTES));
+  }
 }
+
+const PURPOSE = /^[a-z0-9.:-]{1,64}$/;
+/** Fixed and public: HKDF's salt only separates this application's derivations from others'. */
+const HKDF_SALT = Buffer.from('db-addons/key-ring/v1');
 
 function encrypt(key: Buffer, plaintext: Buffer, additionalData: Buffer): Sealed {
   // A random 96-bit IV per message: with a fresh data key per resource and the master
