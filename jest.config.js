@@ -8,7 +8,7 @@
 module.exports = {
   rootDir: '.',
   roots: ['<rootDir>/src', '<rootDir>/projections', '<rootDir>/test'],
-  testRegex: '\\.(spec|int-spec|contract-spec|e2e-spec)\\.ts$',
+  testRegex: '\\.(spec|int-spec|contract-spec|e2e-spec|flow-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testEnvironment: 'node',

@@ -1,19 +1,24 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { AddonsModule } from './addons/addons.module';
 import { AppsModule } from './apps/apps.module';
+import { BackupsModule } from './backups/backups.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { HealthModule } from './health/health.module';
 import { HttpEdgeModule } from './http/http.module';
 import { loggerParams } from './http/logging';
+import { DriverModule } from './platform/driver/driver.module';
 import { SecurityModule } from './security/security.module';
-import { SharedModule } from './shared/shared.module';
+import { RuntimeModule } from './platform/runtime/runtime.module';
+import { SharedModule, SharedOptions } from './shared/shared.module';
 
-@Module({
-  imports: [
+export type AppOptions = SharedOptions;
+
+function modules(options: AppOptions) {
+  return [
     AppConfigModule,
     // Request ids, and what must never be logged: http/logging.ts.
     LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerParams }),
@@ -21,10 +26,20 @@ import { SharedModule } from './shared/shared.module';
     SecurityModule,
     HttpEdgeModule,
     HealthModule,
-    SharedModule,
+    SharedModule.forRoot(options),
     CatalogueModule,
     AppsModule,
     AddonsModule,
-  ],
-})
-export class AppModule {}
+    DriverModule,
+    BackupsModule,
+    RuntimeModule,
+  ];
+}
+
+@Module({})
+export class AppModule {
+  /** The application; `options.clock` lets a simulation run it in simulated time. */
+  static forRoot(options: AppOptions = {}): DynamicModule {
+    return { module: AppModule, imports: modules(options) };
+  }
+}

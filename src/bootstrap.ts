@@ -1,15 +1,15 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, AppOptions } from './app.module';
 import { configureHttpPipeline } from './http/http-pipeline';
 import { setupOpenApi } from './http/openapi';
 import { createValidationPipe } from './http/validation';
 
 /** The whole application, configured as in production but not yet listening. */
-export async function createApp(): Promise<INestApplication> {
+export async function createApp(options: AppOptions = {}): Promise<INestApplication> {
   // Our own JSON parser goes after the request-id middleware (see http-pipeline.ts).
-  const app = await NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   configureHttpPipeline(app);
   app.useGlobalPipes(createValidationPipe());

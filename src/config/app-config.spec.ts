@@ -87,3 +87,45 @@ describe('configuration from the environment', () => {
     });
   });
 });
+
+describe('simulated data plane and archive links', () => {
+  it('default to real-time latency, no injected failure, seed 1, and 5-minute links', () => {
+    const config = new AppConfig(validateEnvironment({}));
+    expect(config.driver).toEqual({ latencyScale: 1, failureRate: 0, seed: 1 });
+    expect(config.archiveLinkTtlSeconds).toBe(300);
+  });
+
+  it('reads DRIVER_LATENCY_SCALE, DRIVER_FAILURE_RATE, DRIVER_SEED and ARCHIVE_LINK_TTL_SECONDS', () => {
+    const config = new AppConfig(
+      validateEnvironment({
+        DRIVER_LATENCY_SCALE: '0.001',
+        DRIVER_FAILURE_RATE: '0.25',
+        DRIVER_SEED: '42',
+        ARCHIVE_LINK_TTL_SECONDS: '60',
+      }),
+    );
+    expect(config.driver).toEqual({ latencyScale: 0.001, failureRate: 0.25, seed: 42 });
+    expect(config.archiveLinkTtlSeconds).toBe(60);
+    expect(new AppConfig(validateEnvironment({ DRIVER_LATENCY_SCALE: '0' })).driver.latencyScale).toBe(0);
+  });
+
+  it.each([
+    ['DRIVER_LATENCY_SCALE', '-1'],
+    ['DRIVER_LATENCY_SCALE', 'fast'],
+    ['DRIVER_LATENCY_SCALE', 'Infinity'],
+    ['DRIVER_FAILURE_RATE', '1.5'],
+    ['DRIVER_FAILURE_RATE', '-0.1'],
+    ['DRIVER_SEED', '1.5'],
+    ['DRIVER_SEED', '-3'],
+    ['ARCHIVE_LINK_TTL_SECONDS', '0'],
+    ['ARCHIVE_LINK_TTL_SECONDS', '86400'],
+  ])('refuses %s=%s, naming it once', (name, value) => {
+    let message = '';
+    try {
+      validateEnvironment({ [name]: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.match(new RegExp(name, 'g'))).toHaveLength(1);
+  });
+});

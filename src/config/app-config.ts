@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { resolve } from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,6 +63,84 @@ export class EnvironmentVariables {
     message: 'ADMIN_TOKEN must be 24 to 512 visible ASCII characters, without spaces',
   })
   ADMIN_TOKEN?: string;
+
+  /** Multiplies every latency of the simulated data plane: 0.001 for fast local runs, 0 for none. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'DRIVER_LATENCY_SCALE must be a number, 0 or more' })
+  @Min(0, { message: 'DRIVER_LATENCY_SCALE must be a number, 0 or more' })
+  DRIVER_LATENCY_SCALE = 1;
+
+  /** Share of the simulated data plane's calls that fail (chaos runs), from 0 to 1. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'DRIVER_FAILURE_RATE must be a number from 0 to 1' })
+  @Min(0, { message: 'DRIVER_FAILURE_RATE must be a number from 0 to 1' })
+  @Max(1, { message: 'DRIVER_FAILURE_RATE must be a number from 0 to 1' })
+  DRIVER_FAILURE_RATE = 0;
+
+  /** Seed of the pseudo-random draws deciding which calls fail, so a chaos run can be replayed. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'DRIVER_SEED must be a whole number from 0 to 4294967295' })
+  @Min(0, { message: 'DRIVER_SEED must be a whole number from 0 to 4294967295' })
+  @Max(0xffffffff, { message: 'DRIVER_SEED must be a whole number from 0 to 4294967295' })
+  DRIVER_SEED = 1;
+
+  /** How long a backup archive download link stays valid. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'ARCHIVE_LINK_TTL_SECONDS must be a whole number of seconds from 1 to 3600' })
+  @Min(1, { message: 'ARCHIVE_LINK_TTL_SECONDS must be a whole number of seconds from 1 to 3600' })
+  @Max(3600, { message: 'ARCHIVE_LINK_TTL_SECONDS must be a whole number of seconds from 1 to 3600' })
+  ARCHIVE_LINK_TTL_SECONDS = 300;
+
+  /** `on`: sagas, jobs and timers run in this process; `off`: it only serves the API. */
+  @Transform(({ value }) => (value === '' || value === undefined ? undefined : String(value).toLowerCase()))
+  @IsIn(['on', 'off'], { message: 'PLATFORM_RUNTIME must be on or off' })
+  PLATFORM_RUNTIME: 'on' | 'off' = 'on';
+
+  /** Jobs run at once (most of their time is spent waiting for the data plane). */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'RUNTIME_CONCURRENCY must be a whole number from 1 to 1024' })
+  @Min(1, { message: 'RUNTIME_CONCURRENCY must be a whole number from 1 to 1024' })
+  @Max(1024, { message: 'RUNTIME_CONCURRENCY must be a whole number from 1 to 1024' })
+  RUNTIME_CONCURRENCY = 64;
+
+  /** How often the job worker looks for due jobs, in milliseconds. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'RUNTIME_POLL_MS must be a whole number of milliseconds from 10 to 60000' })
+  @Min(10, { message: 'RUNTIME_POLL_MS must be a whole number of milliseconds from 10 to 60000' })
+  @Max(60_000, { message: 'RUNTIME_POLL_MS must be a whole number of milliseconds from 10 to 60000' })
+  RUNTIME_POLL_MS = 250;
+
+  /**
+   * How long a claimed job is held before another process may take it over, in
+   * milliseconds of the platform's clock: after a crash, its jobs resume once it passes.
+   */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'RUNTIME_LEASE_MS must be a whole number of milliseconds, 100 or more' })
+  @Min(100, { message: 'RUNTIME_LEASE_MS must be a whole number of milliseconds, 100 or more' })
+  RUNTIME_LEASE_MS = 600_000;
+
+  /** Attempts of a job before it is parked as dead. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'RUNTIME_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  @Min(1, { message: 'RUNTIME_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  @Max(100, { message: 'RUNTIME_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  RUNTIME_MAX_ATTEMPTS = 10;
+
+  /** Attempts of a data-plane call that keeps failing in a retryable way before the flow records a failure. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'DRIVER_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  @Min(1, { message: 'DRIVER_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  @Max(100, { message: 'DRIVER_MAX_ATTEMPTS must be a whole number from 1 to 100' })
+  DRIVER_MAX_ATTEMPTS = 5;
 }
 
 /**
@@ -73,10 +151,29 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
   if (errors.length > 0) {
-    const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
-    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+    // One message per rule broken: several checks of one variable may share a message.
+    const problems = new Set(errors.flatMap((error) => Object.values(error.constraints ?? {})));
+    throw new Error(`Invalid configuration: ${[...problems].join('; ')}`);
   }
   return env;
+}
+
+/** The platform runtime: sagas, the job worker, timers. */
+export interface RuntimeConfig {
+  enabled: boolean;
+  concurrency: number;
+  pollMs: number;
+  leaseMs: number;
+  maxAttempts: number;
+  /** Attempts of a retryable data-plane failure before the flow records it as final. */
+  driverAttempts: number;
+}
+
+/** The simulated data plane (`SimulatedPlatformDriver`). */
+export interface DriverConfig {
+  latencyScale: number;
+  failureRate: number;
+  seed: number;
 }
 
 export type EventStoreConfig =
@@ -90,6 +187,9 @@ export class AppConfig {
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
   readonly eventStore: EventStoreConfig;
   readonly addonVariablePrefix: string;
+  readonly driver: DriverConfig;
+  readonly archiveLinkTtlSeconds: number;
+  readonly runtime: RuntimeConfig;
   /**
    * The master key from `MASTER_KEY`, or undefined (then the key ring uses its file).
    * Not enumerable, like `adminToken`, so that logging or serializing the config never
@@ -104,6 +204,16 @@ export class AppConfig {
     this.dataDir = resolve(env.DATA_DIR);
     this.logLevel = env.LOG_LEVEL;
     this.addonVariablePrefix = env.ADDON_VARIABLE_PREFIX;
+    this.driver = { latencyScale: env.DRIVER_LATENCY_SCALE, failureRate: env.DRIVER_FAILURE_RATE, seed: env.DRIVER_SEED };
+    this.archiveLinkTtlSeconds = env.ARCHIVE_LINK_TTL_SECONDS;
+    this.runtime = {
+      enabled: env.PLATFORM_RUNTIME === 'on',
+      concurrency: env.RUNTIME_CONCURRENCY,
+      pollMs: env.RUNTIME_POLL_MS,
+      leaseMs: env.RUNTIME_LEASE_MS,
+      maxAttempts: env.RUNTIME_MAX_ATTEMPTS,
+      driverAttempts: env.DRIVER_MAX_ATTEMPTS,
+    };
     this.eventStore = env.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: env.EVENTSTORE_CONNECTION_STRING }
       : { kind: 'sqlite', file: resolve(this.dataDir, 'events.sqlite'), synchronous: env.SQLITE_SYNCHRONOUS };

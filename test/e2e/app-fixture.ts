@@ -21,7 +21,9 @@ export class AppFixture {
 
   async start(env: Record<string, string> = {}): Promise<INestApplication> {
     delete process.env.EVENTSTORE_CONNECTION_STRING;
-    Object.assign(process.env, { DATA_DIR: this.dataDir, ADMIN_TOKEN, MASTER_KEY, LOG_LEVEL: 'info', ...env });
+    // The platform runtime stays off: these tests play the platform's part themselves
+    // (test/flows drives it in simulated time).
+    Object.assign(process.env, { DATA_DIR: this.dataDir, ADMIN_TOKEN, MASTER_KEY, LOG_LEVEL: 'info', PLATFORM_RUNTIME: 'off', ...env });
     this.stdout ??= jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       this.logs.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       return true;

@@ -32,6 +32,15 @@ export function addonView(addon: Addon, at: Date) {
     ...(addon.planChange && { plan_change: { from: addon.planChange.fromPlanId, to: addon.planChange.toPlanId } }),
     ...(addon.upgrade && { upgrade: { from: addon.upgrade.fromVersion, to: addon.upgrade.toVersion } }),
     ...(addon.provisioningError && { provisioning_error: addon.provisioningError }),
+    ...(addon.maintenance && {
+      maintenance: {
+        id: addon.maintenance.maintenanceId,
+        reason: addon.maintenance.reason,
+        starts_at: addon.maintenance.startsAt,
+        ends_at: addon.maintenance.endsAt,
+        started: addon.maintenance.started,
+      },
+    }),
     provisioned_at: addon.provisionedAt,
     ...(addon.deprovisionedAt && { deprovisioned_at: addon.deprovisionedAt }),
   };

@@ -7,12 +7,14 @@ import { markPosition } from '../../http/write-response';
 import { Roles } from '../../security/access.decorators';
 import { RequestContext } from '../../security/request.decorators';
 import { Clock } from '../../shared/clock';
+import { Random } from '../../shared/random';
 import type { CommandContext } from '../../shared/cqrs/command-context';
 import { Decided } from '../../shared/cqrs/command-executor';
 import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
 import { AddonEvent } from '../domain/addon.events';
 import { AddonState } from '../domain/addon.state';
 import { addonView } from './addon.view';
+import { MaintenanceDto } from './dto/maintenance.dto';
 import { NodeReportDto } from './dto/node-report.dto';
 
 /** Monitoring reports: a node is down, or back. */
@@ -24,6 +26,7 @@ export class PlatformController {
     private readonly commands: CommandBus,
     private readonly access: AppAccess,
     private readonly clock: Clock,
+    private readonly random: Random,
   ) {}
 
   @Post('node-failures')
@@ -40,6 +43,28 @@ export class PlatformController {
   @ApiAcceptedResponse({ description: '{ addon }' })
   recover(@Body() body: NodeReportDto, @RequestContext() context: CommandContext, @Res({ passthrough: true }) res: ApiResponse) {
     return this.node('ReportNodeRecovery', body, context, res);
+  }
+
+  @Post('maintenances')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Plan a maintenance: announced now, run in the first maintenance window starting at least 24 h from now',
+  })
+  @ApiAcceptedResponse({ description: '{ addon } with its announced maintenance' })
+  async maintenance(
+    @Body() body: MaintenanceDto,
+    @RequestContext() context: CommandContext,
+    @Res({ passthrough: true }) res: ApiResponse,
+  ) {
+    const addon = await this.access.anyAddon(body.addon_id);
+    res.setHeader('Location', `/v1/apps/${addon.appName}/addons/${addon.id}`);
+    const maintenanceId = this.random.uuid();
+    const decided = await this.commands.execute<ExecuteAddonCommand, Decided<AddonState, AddonEvent>>(
+      new ExecuteAddonCommand(body.addon_id, { type: 'ScheduleMaintenance', data: { maintenanceId, reason: body.reason } }, context),
+    );
+    markPosition(res, decided.position);
+    if (decided.state.status === 'none') throw new Error('A maintenance left no add-on');
+    return { addon: addonView(decided.state, this.clock.now()) };
   }
 
   private async node(

@@ -45,6 +45,12 @@ export type ReportNodeRecovery = Message<'ReportNodeRecovery', { node: string } 
 export type TriggerFailover = Message<'TriggerFailover', { reason: 'automatic' | 'switchover' } & At>;
 export type CompleteFailover = Message<'CompleteFailover', { standby: string } & At>;
 export type DeprovisionAddon = Message<'DeprovisionAddon', At>;
+export type FailPlanChange = Message<'FailPlanChange', { reason: string } & At>;
+export type FailUpgrade = Message<'FailUpgrade', { reason: string } & At>;
+export type ScheduleMaintenance = Message<'ScheduleMaintenance', { maintenanceId: string; reason: string } & At>;
+export type StartMaintenance = Message<'StartMaintenance', { maintenanceId: string } & At>;
+export type CompleteMaintenance = Message<'CompleteMaintenance', { maintenanceId: string } & At>;
+export type CancelMaintenance = Message<'CancelMaintenance', { maintenanceId: string; reason: string } & At>;
 
 export type AddonCommand =
   | ProvisionAddon
@@ -71,4 +77,10 @@ export type AddonCommand =
   | ReportNodeRecovery
   | TriggerFailover
   | CompleteFailover
-  | DeprovisionAddon;
+  | DeprovisionAddon
+  | FailPlanChange
+  | FailUpgrade
+  | ScheduleMaintenance
+  | StartMaintenance
+  | CompleteMaintenance
+  | CancelMaintenance;

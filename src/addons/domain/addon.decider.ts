@@ -199,6 +199,49 @@ export const addonDecider: Decider<AddonState, AddonCommand, AddonEvent> = {
         return [{ type: 'AddonDeprovisioned', data: { manualBackupsKeptUntil: keptUntil, at } }];
       }
 
+      case 'FailPlanChange':
+        if (addon.status !== 'changing-plan' || !addon.planChange) return [];
+        return [
+          {
+            type: 'PlanChangeFailed',
+            data: { fromPlanId: addon.planChange.fromPlanId, toPlanId: addon.planChange.toPlanId, reason: command.data.reason, at },
+          },
+        ];
+
+      case 'FailUpgrade':
+        if (addon.status !== 'upgrading' || !addon.upgrade) return [];
+        return [{ type: 'VersionUpgradeFailed', data: { ...addon.upgrade, reason: command.data.reason, at } }];
+
+      case 'ScheduleMaintenance':
+        return scheduleMaintenance(active(addon), command.data.maintenanceId, command.data.reason, at);
+
+      case 'StartMaintenance': {
+        const maintenance = addon.maintenance;
+        if (!maintenance || maintenance.maintenanceId !== command.data.maintenanceId || maintenance.started) return [];
+        const now = toMillis(at);
+        if (now < toMillis(maintenance.startsAt) || now >= toMillis(maintenance.endsAt)) {
+          throw new DomainError(
+            'MAINTENANCE.OUTSIDE_WINDOW',
+            `This maintenance runs from ${maintenance.startsAt} to ${maintenance.endsAt}, as announced.`,
+            { startsAt: maintenance.startsAt, endsAt: maintenance.endsAt },
+          );
+        }
+        requireRunning(active(addon));
+        return [{ type: 'MaintenanceStarted', data: { maintenanceId: maintenance.maintenanceId, at } }];
+      }
+
+      case 'CompleteMaintenance': {
+        const maintenance = addon.maintenance;
+        if (!maintenance || maintenance.maintenanceId !== command.data.maintenanceId || !maintenance.started) return [];
+        return [{ type: 'MaintenanceCompleted', data: { maintenanceId: maintenance.maintenanceId, at } }];
+      }
+
+      case 'CancelMaintenance': {
+        const maintenance = addon.maintenance;
+        if (!maintenance || maintenance.maintenanceId !== command.data.maintenanceId || maintenance.started) return [];
+        return [{ type: 'MaintenanceCancelled', data: { maintenanceId: maintenance.maintenanceId, reason: command.data.reason, at } }];
+      }
+
       default:
         return assertNever(command, 'add-on command');
     }
@@ -325,6 +368,55 @@ export function nodesFor(resourceId: string, plan: Plan, current: readonly Addon
     }
   }
   return nodes;
+}
+
+// ----- maintenance -----
+
+/** A maintenance is announced this long before it starts, at least. */
+export const MAINTENANCE_NOTICE_HOURS = 24;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Announces a maintenance in the first occurrence of the add-on's weekly window that
+ * starts at least 24 hours from now; it starts and completes inside that window.
+ */
+function scheduleMaintenance(addon: Addon, maintenanceId: string, reason: string, at: string): AddonEvent[] {
+  if (addon.maintenance?.maintenanceId === maintenanceId) return [];
+  if (addon.maintenance) {
+    throw new DomainError(
+      'MAINTENANCE.ALREADY_SCHEDULED',
+      `A maintenance is already announced from ${addon.maintenance.startsAt}; announce another after it.`,
+      { maintenanceId: addon.maintenance.maintenanceId },
+    );
+  }
+  if (addon.status === 'provisioning' || addon.status === 'provisioning-failed') {
+    throw new DomainError('ADDON.NOT_RUNNING', 'The add-on is not running; there is nothing to maintain yet.');
+  }
+  const start = nextWindowStart(addon.maintenanceWindow, toMillis(at) + MAINTENANCE_NOTICE_HOURS * HOUR_MS);
+  const end = start + addon.maintenanceWindow.durationHours * HOUR_MS;
+  return [
+    {
+      type: 'MaintenanceAnnounced',
+      data: {
+        maintenanceId,
+        reason,
+        startsAt: new Date(start).toISOString(),
+        endsAt: new Date(end).toISOString(),
+        at,
+      },
+    },
+  ];
+}
+
+/** The first start of the weekly window at or after `notBefore` (ms). */
+export function nextWindowStart(window: MaintenanceWindow, notBefore: number): number {
+  const day = new Date(notBefore);
+  const first = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), window.startingHourUtc);
+  for (let i = 0; i <= 14; i++) {
+    const candidate = first + i * 24 * HOUR_MS;
+    if (new Date(candidate).getUTCDay() === window.weekdayUtc && candidate >= notBefore) return candidate;
+  }
+  throw new Error('No window start within two weeks');
 }
 
 // ----- versions -----
@@ -549,7 +641,12 @@ function nodeFailure(addon: Addon, name: string, at: string): AddonEvent[] {
   if (addon.status === 'provisioning' || addon.status === 'provisioning-failed') {
     throw new DomainError('ADDON.NOT_RUNNING', 'This add-on is not running yet.');
   }
-  if (addon.status === 'changing-plan' || addon.status === 'upgrading' || addon.status === 'restoring') {
+  if (
+    addon.status === 'changing-plan' ||
+    addon.status === 'upgrading' ||
+    addon.status === 'restoring' ||
+    addon.status === 'maintenance'
+  ) {
     // The platform is stopping and restarting nodes itself; its own flow reports failures.
     throw new DomainError('ADDON.OPERATION_IN_PROGRESS', `The add-on is ${addon.status}; its nodes are expected to restart.`);
   }
@@ -614,7 +711,13 @@ function requireStatus(addon: Addon, status: Addon['status'], code: string, mess
   if (addon.status !== status) throw new DomainError(code, message, { status: addon.status });
 }
 
-const IN_PROGRESS: ReadonlySet<Addon['status']> = new Set(['changing-plan', 'upgrading', 'restoring', 'failing-over']);
+const IN_PROGRESS: ReadonlySet<Addon['status']> = new Set([
+  'changing-plan',
+  'upgrading',
+  'restoring',
+  'failing-over',
+  'maintenance',
+]);
 
 function requireRunning(addon: Addon): Addon {
   if (addon.status === 'running') return addon;

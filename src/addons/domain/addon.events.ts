@@ -101,6 +101,18 @@ export type FailoverTriggered = Message<
 >;
 export type FailoverCompleted = Message<'FailoverCompleted', { leader: string; standby: string } & At>;
 export type AddonDeprovisioned = Message<'AddonDeprovisioned', { manualBackupsKeptUntil: string | null } & At>;
+export type PlanChangeFailed = Message<'PlanChangeFailed', { fromPlanId: string; toPlanId: string; reason: string } & At>;
+export type VersionUpgradeFailed = Message<
+  'VersionUpgradeFailed',
+  { fromVersion: string; toVersion: string; reason: string } & At
+>;
+export type MaintenanceAnnounced = Message<
+  'MaintenanceAnnounced',
+  { maintenanceId: string; reason: string; startsAt: string; endsAt: string } & At
+>;
+export type MaintenanceStarted = Message<'MaintenanceStarted', { maintenanceId: string } & At>;
+export type MaintenanceCompleted = Message<'MaintenanceCompleted', { maintenanceId: string } & At>;
+export type MaintenanceCancelled = Message<'MaintenanceCancelled', { maintenanceId: string; reason: string } & At>;
 
 export type AddonEvent =
   | AddonProvisioned
@@ -129,7 +141,13 @@ export type AddonEvent =
   | AddonRecovered
   | FailoverTriggered
   | FailoverCompleted
-  | AddonDeprovisioned;
+  | AddonDeprovisioned
+  | PlanChangeFailed
+  | VersionUpgradeFailed
+  | MaintenanceAnnounced
+  | MaintenanceStarted
+  | MaintenanceCompleted
+  | MaintenanceCancelled;
 
 /** Version of each event's data shape; bumped when a shape changes. The names are a public contract. */
 export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], number>> = {
@@ -160,4 +178,10 @@ export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], nu
   FailoverTriggered: 1,
   FailoverCompleted: 1,
   AddonDeprovisioned: 1,
+  PlanChangeFailed: 1,
+  VersionUpgradeFailed: 1,
+  MaintenanceAnnounced: 1,
+  MaintenanceStarted: 1,
+  MaintenanceCompleted: 1,
+  MaintenanceCancelled: 1,
 };

@@ -34,6 +34,7 @@ export type AddonStatus =
   | 'upgrading'
   | 'restoring'
   | 'failing-over'
+  | 'maintenance'
   | 'unavailable'
   | 'provisioning-failed'
   | 'deprovisioned';
@@ -56,10 +57,12 @@ export interface AddonFacts {
   backups: BackupRecord[];
   provisionedAt: string;
   provisioningError?: string;
-  planChange?: { fromPlanId: string; toPlanId: string };
+  planChange?: { fromPlanId: string; toPlanId: string; fromNodes: AddonNode[] };
   upgrade?: { fromVersion: string; toVersion: string };
   restore?: { restoreId: string; source: RestoreSource };
   failover?: { reason: 'automatic' | 'switchover'; fromNode: string; toNode: string };
+  /** The maintenance announced and not yet over. */
+  maintenance?: { maintenanceId: string; reason: string; startsAt: string; endsAt: string; started: boolean };
   /** The class of the last paid plan, and since when the add-on is on a Sandbox: its backups then age as after a removal. */
   lastPaidClass?: ServiceClass;
   sandboxSince?: string;
@@ -101,7 +104,7 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
         status: 'changing-plan',
         planId: toPlanId,
         nodes,
-        planChange: { fromPlanId, toPlanId },
+        planChange: { fromPlanId, toPlanId, fromNodes: addon.nodes },
         lastPaidClass: paid ? cls : addon.lastPaidClass,
         sandboxSince: paid ? undefined : (addon.sandboxSince ?? at),
       };
@@ -179,7 +182,32 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
       };
     }
     case 'AddonDeprovisioned':
-      return { ...addon, status: 'deprovisioned', deprovisionedAt: event.data.at };
+      return { ...addon, status: 'deprovisioned', deprovisionedAt: event.data.at, maintenance: undefined };
+    case 'PlanChangeFailed': {
+      // Still on the old host with the old plan.
+      const back = addon.planChange;
+      const cls = findPlan(event.data.fromPlanId)?.class;
+      return {
+        ...addon,
+        status: 'running',
+        planId: event.data.fromPlanId,
+        nodes: back?.fromNodes ?? addon.nodes,
+        planChange: undefined,
+        ...(cls && cls !== 'sandbox' ? { lastPaidClass: cls, sandboxSince: undefined } : {}),
+      };
+    }
+    case 'VersionUpgradeFailed':
+      return { ...addon, status: 'running', upgrade: undefined };
+    case 'MaintenanceAnnounced': {
+      const { maintenanceId, reason, startsAt, endsAt } = event.data;
+      return { ...addon, maintenance: { maintenanceId, reason, startsAt, endsAt, started: false } };
+    }
+    case 'MaintenanceStarted':
+      return { ...addon, status: 'maintenance', maintenance: addon.maintenance && { ...addon.maintenance, started: true } };
+    case 'MaintenanceCompleted':
+      return { ...addon, status: 'running', maintenance: undefined };
+    case 'MaintenanceCancelled':
+      return { ...addon, maintenance: undefined };
     default:
       return assertNever(event, 'add-on event');
   }

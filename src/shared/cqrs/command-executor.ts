@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConcurrencyError, EventStore, StoredEvent } from '../../event-store/event-store.port';
-import { fold, Message } from '../domain/decider';
+import { Message } from '../domain/decider';
 import { Aggregate, streamOf } from './aggregate';
 import { CommandContext } from './command-context';
 import { derivedEventId } from './event-ids';
@@ -21,22 +21,34 @@ export interface Decided<S, E> {
 
 /** How many times a command is decided again on fresh state after a concurrent write. */
 const MAX_ATTEMPTS = 5;
+/** Streams whose folded state is kept between commands (least recently used go first). */
+const CACHED_STREAMS = 2_000;
+
+interface Cached {
+  state: unknown;
+  revision: bigint | null;
+  /** Ids of the stream's events: a command whose derived ids are there already ran. */
+  ids: ReadonlySet<string>;
+}
 
 /**
  * Runs a command against an aggregate: read its stream, fold, decide, append with the
  * revision read. A concurrent write makes it decide again on fresh state, a bounded
  * number of times, then the ConcurrencyError (409) goes to the caller.
+ *
+ * A command whose events are already in the stream (same causation, same derived ids)
+ * ran before: it is answered with the current state and appends nothing. Folded states
+ * are cached, so a command reads only the events appended since the last one.
  */
 @Injectable()
 export class CommandExecutor {
+  private readonly cache = new Map<string, Cached>();
+
   constructor(private readonly store: EventStore) {}
 
   async load<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
-    const stored = await this.store.readStream(streamOf(aggregate, id));
-    return {
-      state: fold(aggregate.decider, stored.map(toMessage) as E[]),
-      revision: stored.length > 0 ? stored[stored.length - 1].revision : null,
-    };
+    const { state, revision } = await this.read(aggregate, streamOf(aggregate, id));
+    return { state, revision };
   }
 
   async execute<S, C extends Message, E extends Message>(
@@ -46,8 +58,10 @@ export class CommandExecutor {
     context: CommandContext,
   ): Promise<Decided<S, E>> {
     const stream = streamOf(aggregate, id);
+    const eventId = (index: number) => derivedEventId(context.causationId, stream, command.type, index);
     for (let attempt = 1; ; attempt++) {
-      const { state, revision } = await this.load(aggregate, id);
+      const { state, revision, ids } = await this.read(aggregate, stream);
+      if (ids.has(eventId(0))) return { state, events: [], position: null };
       const events = aggregate.decider.decide(command, state);
       if (events.length === 0) return { state, events, position: null };
       const occurredAt = occurredAtOf(command);
@@ -55,7 +69,7 @@ export class CommandExecutor {
         const { position } = await this.store.append(
           stream,
           events.map((event, index) => ({
-            id: derivedEventId(context.causationId, stream, command.type, index),
+            id: eventId(index),
             type: event.type,
             data: event.data as never,
             metadata: {
@@ -75,6 +89,31 @@ export class CommandExecutor {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }
+  }
+
+  /** The stream folded: from the cache plus the events appended since, or from the start. */
+  private async read<S, C extends Message, E extends Message>(
+    aggregate: Aggregate<S, C, E>,
+    stream: string,
+  ): Promise<Cached & { state: S }> {
+    const cached = this.cache.get(stream);
+    const tail = await this.store.readStream(
+      stream,
+      cached?.revision != null ? { fromRevision: cached.revision + 1n } : {},
+    );
+    let state = (cached ? cached.state : aggregate.decider.initialState()) as S;
+    let revision = cached?.revision ?? null;
+    const ids = tail.length > 0 ? new Set(cached?.ids) : (cached?.ids ?? new Set<string>());
+    for (const event of tail) {
+      state = aggregate.decider.evolve(state, toMessage(event) as E);
+      revision = event.revision;
+      (ids as Set<string>).add(event.id);
+    }
+    const fresh = { state, revision, ids };
+    this.cache.delete(stream);
+    this.cache.set(stream, fresh);
+    if (this.cache.size > CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+    return fresh;
   }
 }
 

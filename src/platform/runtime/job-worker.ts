@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../../config/app-config';
+import { Clock } from '../../shared/clock';
+import { DomainError } from '../../shared/domain/domain-error';
+import { RunPlatformJobCommand } from '../jobs/run-platform-job.command';
+import { ClaimedJob, RuntimeStore } from './runtime-store';
+
+const BASE_BACKOFF_MS = 5_000;
+const MAX_BACKOFF_MS = 10 * 60_000;
+
+/**
+ * Runs due jobs, several at once (most of their time is spent waiting for the data
+ * plane). A job that throws is tried again with exponential backoff, on the platform's
+ * clock, then parked as dead after the last attempt; a domain refusal means the job is
+ * moot (the add-on moved on) and ends it. A job stays stored until it is done, so one
+ * cut short by a crash runs again: jobs are idempotent.
+ */
+@Injectable()
+export class JobWorker {
+  private readonly logger = new Logger('JobWorker');
+  private readonly owner = randomUUID();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly runtime: RuntimeStore,
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Starts the jobs due now, up to the concurrency limit; answers how many started. */
+  async runDue(): Promise<number> {
+    const room = this.config.runtime.concurrency - this.running.size;
+    const jobs = await this.runtime.claimDue(this.clock.now(), room, this.owner, this.config.runtime.leaseMs);
+    let started = 0;
+    for (const job of jobs) {
+      if (this.running.has(job.key)) continue;
+      const run = this.run(job).finally(() => this.running.delete(job.key));
+      this.running.set(job.key, run);
+      started++;
+    }
+    return started;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Keys of the jobs running now. */
+  get runningKeys(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Waits for the jobs running now. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async run(job: ClaimedJob): Promise<void> {
+    try {
+      await this.commands.execute(new RunPlatformJobCommand(job));
+      await this.runtime.complete(job);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        this.logger.warn(`Job ${job.key} (${job.job.kind}) is moot: ${error.code}`);
+        await this.runtime.complete(job);
+        return;
+      }
+      const attempts = job.attempts + 1;
+      const last = attempts >= this.config.runtime.maxAttempts;
+      const delay = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (last) this.logger.error(`Job ${job.key} (${job.job.kind}) failed ${attempts} times and is parked: ${message}`);
+      else this.logger.warn(`Job ${job.key} (${job.job.kind}) failed (attempt ${attempts}), retried in ${delay} ms: ${message}`);
+      await this.runtime.fail(job, message, last ? null : new Date(this.clock.now().getTime() + delay));
+    }
+  }
+}

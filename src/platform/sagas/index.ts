@@ -1,0 +1,17 @@
+import { backupsSaga } from './backups.saga';
+import { failuresSaga } from './failures.saga';
+import { maintenanceSaga, planChangeSaga, restoreSaga, upgradeSaga } from './operations.saga';
+import { deprovisioningSaga, provisioningSaga } from './provisioning.saga';
+import { Saga } from './saga';
+
+/** Every saga the runner feeds, in a fixed order (part of each job's identity). */
+export const ALL_SAGAS: readonly Saga[] = [
+  provisioningSaga,
+  planChangeSaga,
+  backupsSaga,
+  failuresSaga,
+  upgradeSaga,
+  restoreSaga,
+  maintenanceSaga,
+  deprovisioningSaga,
+];

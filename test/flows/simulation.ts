@@ -1,0 +1,171 @@
+import { INestApplication } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/bootstrap';
+import { EventStore, StoredEvent } from '../../src/event-store/event-store.port';
+import { PlatformDriver } from '../../src/platform/driver/platform-driver.port';
+import { SimulatedPlatformDriver } from '../../src/platform/driver/simulated-platform-driver';
+import { JobWorker } from '../../src/platform/runtime/job-worker';
+import { RuntimeStore } from '../../src/platform/runtime/runtime-store';
+import { SagaRunner } from '../../src/platform/runtime/saga-runner';
+import { SimulatedClock } from '../../src/shared/clock';
+
+const ADMIN_TOKEN = `sim-admin-${randomBytes(16).toString('hex')}`;
+const MASTER_KEY = randomBytes(32).toString('base64');
+
+/** How long settling may take in real time before the simulation is declared stuck. */
+const SETTLE_LIMIT_MS = 20_000;
+
+/**
+ * The real application on a temp DATA_DIR, in simulated time: the platform runtime does
+ * not run on its own; `advance` moves the clock and, at each step, feeds the sagas, runs
+ * the due jobs and lets the data plane's waits end, until nothing is left to do.
+ */
+export class Simulation {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'db-addons-sim-'));
+  readonly clock: SimulatedClock;
+  app!: INestApplication;
+  private readonly savedEnv = { ...process.env };
+  private tokens = new Map<string, string>();
+
+  constructor(start = '2026-01-05T09:00:00.000Z') {
+    this.clock = new SimulatedClock(start);
+  }
+
+  async start(env: Record<string, string> = {}): Promise<this> {
+    delete process.env.EVENTSTORE_CONNECTION_STRING;
+    Object.assign(process.env, {
+      DATA_DIR: this.dataDir,
+      ADMIN_TOKEN,
+      MASTER_KEY,
+      LOG_LEVEL: 'silent',
+      PLATFORM_RUNTIME: 'off',
+      SQLITE_SYNCHRONOUS: 'NORMAL',
+      DRIVER_LATENCY_SCALE: '1',
+      ...env,
+    });
+    this.app = await createApp({ clock: this.clock });
+    await this.app.listen(0);
+    return this;
+  }
+
+  /** Stops the app (as a crash would not: cleanly); the data stays for a restart. */
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    process.env = this.savedEnv;
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  get store(): EventStore {
+    return this.app.get(EventStore);
+  }
+
+  get driver(): SimulatedPlatformDriver {
+    return this.app.get(PlatformDriver) as SimulatedPlatformDriver;
+  }
+
+  get commands(): CommandBus {
+    return this.app.get(CommandBus);
+  }
+
+  get runtime(): RuntimeStore {
+    return this.app.get(RuntimeStore);
+  }
+
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  // ----- time -----
+
+  /** Runs everything that can run at the current instant, until only waits remain. */
+  async settle(): Promise<void> {
+    const sagas = this.app.get(SagaRunner);
+    const worker = this.app.get(JobWorker);
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    while (Date.now() < deadline) {
+      const processed = await sagas.catchUp();
+      const started = await worker.runDue();
+      // Let started jobs run until they finish or wait on the clock.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (processed > 0 || started > 0) continue;
+      const waiting = worker.inFlight === this.clock.sleeping;
+      if (waiting && (await sagas.caughtUp()) && !(await this.dueNow())) return;
+    }
+    throw new Error(`The simulation did not settle at ${this.now()} (${this.app.get(JobWorker).inFlight} jobs running)`);
+  }
+
+  /** Moves time forward by `ms`, stopping at every wake-up and due job on the way. */
+  async advance(ms: number): Promise<void> {
+    await this.advanceTo(new Date(this.clock.now().getTime() + ms).toISOString());
+  }
+
+  async advanceTo(instant: string): Promise<void> {
+    const target = Date.parse(instant);
+    const worker = this.app.get(JobWorker);
+    for (;;) {
+      await this.settle();
+      const candidates = [this.clock.nextWake(), await this.runtime.nextDue(worker.runningKeys)]
+        .filter((d): d is Date => d !== null)
+        .map((d) => d.getTime());
+      const next = Math.min(...candidates);
+      if (!Number.isFinite(next) || next > target) break;
+      await this.clock.advanceTo(new Date(Math.max(next, this.clock.now().getTime())));
+    }
+    await this.clock.advanceTo(new Date(target));
+    await this.settle();
+  }
+
+  private async dueNow(): Promise<boolean> {
+    const next = await this.runtime.nextDue(this.app.get(JobWorker).runningKeys);
+    return next !== null && next.getTime() <= this.clock.now().getTime();
+  }
+
+  // ----- HTTP -----
+
+  async token(role: 'owner' | 'support' | 'platform' | 'admin', subject: string): Promise<string> {
+    const key = `${role}:${subject}`;
+    if (!this.tokens.has(key)) {
+      const response = await request(this.app.getHttpServer())
+        .post('/v1/tokens')
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ role, subject })
+        .expect(201);
+      this.tokens.set(key, response.body.token.value);
+    }
+    return this.tokens.get(key)!;
+  }
+
+  /** A call as `role:subject`; answers the response (status not checked). */
+  async call(
+    who: `${'owner' | 'support' | 'platform'}:${string}`,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: object,
+  ) {
+    const [role, subject] = who.split(':') as ['owner' | 'support' | 'platform', string];
+    const token = await this.token(role, subject);
+    const test = request(this.app.getHttpServer())
+      [method.toLowerCase() as 'get']('' + path)
+      .set('Authorization', `Bearer ${token}`);
+    return body ? test.send(body) : test;
+  }
+
+  // ----- the log -----
+
+  async events(stream: string): Promise<StoredEvent[]> {
+    return this.store.readStream(stream);
+  }
+
+  async types(stream: string): Promise<string[]> {
+    return (await this.events(stream)).map((e) => e.type);
+  }
+}
