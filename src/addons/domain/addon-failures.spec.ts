@@ -145,6 +145,34 @@ describe('Failures, failover and availability', () => {
           given(...bothDown).when(recovers(LEADER.name)).then(recovered(LEADER.name), backUp);
         });
 
+        describe('the standby being promoted fails during the failover', () => {
+          const failingOver = [...running(PLAN_OF.business), detected(LEADER), triggered('automatic')];
+          const failoverFailed: AddonEvent = {
+            type: 'FailoverFailed',
+            data: { fromNode: LEADER.name, toNode: STANDBY.name, reason: `node ${STANDBY.name} went down during the failover`, at: NOW },
+          };
+
+          it('FailoverFailed, then AddonUnavailable: no node is left to lead', () => {
+            given(...failingOver)
+              .when(fails(STANDBY.name))
+              .then(detected(STANDBY), failoverFailed, unavailable(`nodes ${LEADER.name} and ${STANDBY.name} are down`));
+          });
+
+          it('afterwards: unavailable, no failover running, the old leader still leader; a late completion changes nothing', () => {
+            const after = [...failingOver, detected(STANDBY), failoverFailed, unavailable('both down')];
+            expect(given(...after).state).toMatchObject({ status: 'unavailable', failover: undefined, nodes: [LEADER, STANDBY] });
+            given(...after).when(completeFailover(db(3, 'standby').name)).thenNothing();
+          });
+
+          it('during a switchover (the leader up): FailoverFailed, and the leader serves on', () => {
+            const switching = [...running(PLAN_OF.business), triggered('switchover')];
+            given(...switching)
+              .when(fails(STANDBY.name))
+              .then(detected(STANDBY), failoverFailed);
+            expect(given(...switching, detected(STANDBY), failoverFailed).state).toMatchObject({ status: 'running', failover: undefined });
+          });
+        });
+
         it('the standby recovers: the add-on is back, and can fail over to it', () => {
           given(...bothDown).when(recovers(STANDBY.name)).then(recovered(STANDBY.name), backUp);
           given(...bothDown, recovered(STANDBY.name), backUp).when(failover('automatic')).then(triggered('automatic'));

@@ -51,6 +51,7 @@ export type ScheduleMaintenance = Message<'ScheduleMaintenance', { maintenanceId
 export type StartMaintenance = Message<'StartMaintenance', { maintenanceId: string } & At>;
 export type CompleteMaintenance = Message<'CompleteMaintenance', { maintenanceId: string } & At>;
 export type CancelMaintenance = Message<'CancelMaintenance', { maintenanceId: string; reason: string } & At>;
+export type FailMaintenance = Message<'FailMaintenance', { maintenanceId: string; reason: string } & At>;
 
 export type AddonCommand =
   | ProvisionAddon
@@ -83,4 +84,5 @@ export type AddonCommand =
   | ScheduleMaintenance
   | StartMaintenance
   | CompleteMaintenance
-  | CancelMaintenance;
+  | CancelMaintenance
+  | FailMaintenance;

@@ -242,6 +242,12 @@ export const addonDecider: Decider<AddonState, AddonCommand, AddonEvent> = {
         return [{ type: 'MaintenanceCancelled', data: { maintenanceId: maintenance.maintenanceId, reason: command.data.reason, at } }];
       }
 
+      case 'FailMaintenance': {
+        const maintenance = addon.maintenance;
+        if (!maintenance || maintenance.maintenanceId !== command.data.maintenanceId || !maintenance.started) return [];
+        return [{ type: 'MaintenanceFailed', data: { maintenanceId: maintenance.maintenanceId, reason: command.data.reason, at } }];
+      }
+
       default:
         return assertNever(command, 'add-on command');
     }
@@ -381,20 +387,33 @@ const HOUR_MS = 3_600_000;
  * starts at least 24 hours from now; it starts and completes inside that window.
  */
 function scheduleMaintenance(addon: Addon, maintenanceId: string, reason: string, at: string): AddonEvent[] {
-  if (addon.maintenance?.maintenanceId === maintenanceId) return [];
-  if (addon.maintenance) {
+  const pending = addon.maintenance;
+  if (pending?.maintenanceId === maintenanceId) return [];
+  // One announced that could not start before its window ended never will (StartMaintenance
+  // is refused outside the window): it is called off rather than left to block every later one.
+  const lapsed = pending !== undefined && !pending.started && toMillis(at) >= toMillis(pending.endsAt);
+  if (pending && !lapsed) {
     throw new DomainError(
       'MAINTENANCE.ALREADY_SCHEDULED',
-      `A maintenance is already announced from ${addon.maintenance.startsAt}; announce another after it.`,
-      { maintenanceId: addon.maintenance.maintenanceId },
+      `A maintenance is already announced from ${pending.startsAt}; announce another after it.`,
+      { maintenanceId: pending.maintenanceId },
     );
   }
+  const calledOff: AddonEvent[] = lapsed
+    ? [
+        {
+          type: 'MaintenanceCancelled',
+          data: { maintenanceId: pending.maintenanceId, reason: 'its window ended before it could start', at },
+        },
+      ]
+    : [];
   if (addon.status === 'provisioning' || addon.status === 'provisioning-failed') {
     throw new DomainError('ADDON.NOT_RUNNING', 'The add-on is not running; there is nothing to maintain yet.');
   }
   const start = nextWindowStart(addon.maintenanceWindow, toMillis(at) + MAINTENANCE_NOTICE_HOURS * HOUR_MS);
   const end = start + addon.maintenanceWindow.durationHours * HOUR_MS;
   return [
+    ...calledOff,
     {
       type: 'MaintenanceAnnounced',
       data: {
@@ -648,13 +667,20 @@ function nodeFailure(addon: Addon, name: string, at: string): AddonEvent[] {
     addon.status === 'maintenance'
   ) {
     // The platform is stopping and restarting nodes itself; its own flow reports failures.
-    throw new DomainError('ADDON.OPERATION_IN_PROGRESS', `The add-on is ${addon.status}; its nodes are expected to restart.`);
+    throw new DomainError('ADDON.OPERATION_IN_PROGRESS', `The add-on is ${doing(addon.status)}; its nodes are expected to restart.`);
   }
   const node = nodeOf(addon, name);
   if (addon.failedNodes.includes(node.name)) return [];
   const events: AddonEvent[] = [{ type: 'NodeFailureDetected', data: { node: node.name, role: node.role, at } }];
   const failed = [...addon.failedNodes, node.name];
-  if (addon.status === 'running' && !serves(addon, failed)) {
+  let status = addon.status;
+  if (addon.status === 'failing-over' && addon.failover?.toNode === node.name) {
+    // The node being promoted is down: it cannot become the leader.
+    const { fromNode, toNode } = addon.failover;
+    events.push({ type: 'FailoverFailed', data: { fromNode, toNode, reason: `node ${toNode} went down during the failover`, at } });
+    status = 'running';
+  }
+  if (status === 'running' && !serves(addon, failed)) {
     const down = addon.nodes.filter((n) => (n.role === 'leader' || n.role === 'standby') && failed.includes(n.name));
     const reason =
       down.length > 1 ? `nodes ${down.map((n) => n.name).join(' and ')} are down` : `node ${node.name} is down`;
@@ -719,12 +745,15 @@ const IN_PROGRESS: ReadonlySet<Addon['status']> = new Set([
   'maintenance',
 ]);
 
+/** "The add-on is …": changing plan, upgrading, restoring, failing over, in maintenance. */
+const doing = (status: Addon['status']): string => (status === 'maintenance' ? 'in maintenance' : status.replace(/-/g, ' '));
+
 function requireRunning(addon: Addon): Addon {
   if (addon.status === 'running') return addon;
   if (IN_PROGRESS.has(addon.status)) {
     throw new DomainError(
       'ADDON.OPERATION_IN_PROGRESS',
-      `The add-on is ${addon.status.replace('-', ' ')}. Try again when it is done.`,
+      `The add-on is ${doing(addon.status)}. Try again when it is done.`,
       { status: addon.status },
     );
   }

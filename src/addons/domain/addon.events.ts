@@ -100,6 +100,8 @@ export type FailoverTriggered = Message<
   { reason: 'automatic' | 'switchover'; fromNode: string; toNode: string } & At
 >;
 export type FailoverCompleted = Message<'FailoverCompleted', { leader: string; standby: string } & At>;
+/** The standby being promoted went down too: the failover is over, without a new leader. */
+export type FailoverFailed = Message<'FailoverFailed', { fromNode: string; toNode: string; reason: string } & At>;
 export type AddonDeprovisioned = Message<'AddonDeprovisioned', { manualBackupsKeptUntil: string | null } & At>;
 export type PlanChangeFailed = Message<'PlanChangeFailed', { fromPlanId: string; toPlanId: string; reason: string } & At>;
 export type VersionUpgradeFailed = Message<
@@ -113,6 +115,8 @@ export type MaintenanceAnnounced = Message<
 export type MaintenanceStarted = Message<'MaintenanceStarted', { maintenanceId: string } & At>;
 export type MaintenanceCompleted = Message<'MaintenanceCompleted', { maintenanceId: string } & At>;
 export type MaintenanceCancelled = Message<'MaintenanceCancelled', { maintenanceId: string; reason: string } & At>;
+/** Started, but its work could not be done inside the window: the add-on serves on as it was. */
+export type MaintenanceFailed = Message<'MaintenanceFailed', { maintenanceId: string; reason: string } & At>;
 
 export type AddonEvent =
   | AddonProvisioned
@@ -141,13 +145,15 @@ export type AddonEvent =
   | AddonRecovered
   | FailoverTriggered
   | FailoverCompleted
+  | FailoverFailed
   | AddonDeprovisioned
   | PlanChangeFailed
   | VersionUpgradeFailed
   | MaintenanceAnnounced
   | MaintenanceStarted
   | MaintenanceCompleted
-  | MaintenanceCancelled;
+  | MaintenanceCancelled
+  | MaintenanceFailed;
 
 /** Version of each event's data shape; bumped when a shape changes. The names are a public contract. */
 export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], number>> = {
@@ -177,6 +183,7 @@ export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], nu
   AddonRecovered: 1,
   FailoverTriggered: 1,
   FailoverCompleted: 1,
+  FailoverFailed: 1,
   AddonDeprovisioned: 1,
   PlanChangeFailed: 1,
   VersionUpgradeFailed: 1,
@@ -184,4 +191,5 @@ export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], nu
   MaintenanceStarted: 1,
   MaintenanceCompleted: 1,
   MaintenanceCancelled: 1,
+  MaintenanceFailed: 1,
 };

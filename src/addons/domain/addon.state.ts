@@ -57,7 +57,15 @@ export interface AddonFacts {
   backups: BackupRecord[];
   provisionedAt: string;
   provisioningError?: string;
-  planChange?: { fromPlanId: string; toPlanId: string; fromNodes: AddonNode[] };
+  /** The change under way, and what the add-on was before it: a failed change goes back to it. */
+  planChange?: {
+    fromPlanId: string;
+    toPlanId: string;
+    fromNodes: AddonNode[];
+    fromStatus: AddonStatus;
+    fromLastPaidClass?: ServiceClass;
+    fromSandboxSince?: string;
+  };
   upgrade?: { fromVersion: string; toVersion: string };
   restore?: { restoreId: string; source: RestoreSource };
   failover?: { reason: 'automatic' | 'switchover'; fromNode: string; toNode: string };
@@ -104,7 +112,14 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
         status: 'changing-plan',
         planId: toPlanId,
         nodes,
-        planChange: { fromPlanId, toPlanId, fromNodes: addon.nodes },
+        planChange: {
+          fromPlanId,
+          toPlanId,
+          fromNodes: addon.nodes,
+          fromStatus: addon.status,
+          fromLastPaidClass: addon.lastPaidClass,
+          fromSandboxSince: addon.sandboxSince,
+        },
         lastPaidClass: paid ? cls : addon.lastPaidClass,
         sandboxSince: paid ? undefined : (addon.sandboxSince ?? at),
       };
@@ -181,19 +196,31 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
         failover: undefined,
       };
     }
+    case 'FailoverFailed':
+      return { ...addon, status: 'running', failover: undefined };
     case 'AddonDeprovisioned':
       return { ...addon, status: 'deprovisioned', deprovisionedAt: event.data.at, maintenance: undefined };
     case 'PlanChangeFailed': {
-      // Still on the old host with the old plan.
+      // Still on the old host with the old plan, as it was before the change: an add-on
+      // whose node was down is down again, and its backups age as they did.
       const back = addon.planChange;
-      const cls = findPlan(event.data.fromPlanId)?.class;
+      if (!back) {
+        const cls = findPlan(event.data.fromPlanId)?.class;
+        return {
+          ...addon,
+          status: 'running',
+          planId: event.data.fromPlanId,
+          ...(cls && cls !== 'sandbox' ? { lastPaidClass: cls, sandboxSince: undefined } : {}),
+        };
+      }
       return {
         ...addon,
-        status: 'running',
-        planId: event.data.fromPlanId,
-        nodes: back?.fromNodes ?? addon.nodes,
+        status: back.fromStatus,
+        planId: back.fromPlanId,
+        nodes: back.fromNodes,
         planChange: undefined,
-        ...(cls && cls !== 'sandbox' ? { lastPaidClass: cls, sandboxSince: undefined } : {}),
+        lastPaidClass: back.fromLastPaidClass,
+        sandboxSince: back.fromSandboxSince,
       };
     }
     case 'VersionUpgradeFailed':
@@ -208,6 +235,8 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
       return { ...addon, status: 'running', maintenance: undefined };
     case 'MaintenanceCancelled':
       return { ...addon, maintenance: undefined };
+    case 'MaintenanceFailed':
+      return { ...addon, status: 'running', maintenance: undefined };
     default:
       return assertNever(event, 'add-on event');
   }

@@ -166,3 +166,36 @@ export const removed = (at: string, manualBackupsKeptUntil: string | null): Addo
   type: 'AddonDeprovisioned',
   data: { manualBackupsKeptUntil, at },
 });
+
+/** A plan change asked for and not finished yet: the add-on is changing plan. */
+export const planChangeStarted = (fromPlanId: string, toPlanId: string, at: string = NOW): AddonEvent =>
+  planChangedTo(fromPlanId, toPlanId, at)[0];
+
+/** A version upgrade started and not finished yet: the add-on is upgrading. */
+export function upgradeStarted(fromVersion: string, toVersion: string, at: string = NOW): AddonEvent {
+  const kind = fromVersion.split('.')[0] === toVersion.split('.')[0] ? 'minor' : 'major';
+  return { type: 'VersionUpgradeStarted', data: { fromVersion, toVersion, kind, downtime: 'downtime', at } };
+}
+
+const MAINTENANCE_HOURS_MS = 8 * 3_600_000;
+
+/** A maintenance announced at `at` for the 8-hour window from `startsAt`. */
+export function maintenanceAnnounced(
+  maintenanceId: string,
+  startsAt: string,
+  at: string = NOW,
+  reason = 'security patches',
+): AddonEvent {
+  const endsAt = new Date(Date.parse(startsAt) + MAINTENANCE_HOURS_MS).toISOString();
+  return { type: 'MaintenanceAnnounced', data: { maintenanceId, reason, startsAt, endsAt, at } };
+}
+
+export const maintenanceStarted = (maintenanceId: string, at: string): AddonEvent => ({
+  type: 'MaintenanceStarted',
+  data: { maintenanceId, at },
+});
+
+export const maintenanceCompleted = (maintenanceId: string, at: string): AddonEvent => ({
+  type: 'MaintenanceCompleted',
+  data: { maintenanceId, at },
+});
