@@ -32,3 +32,10 @@ export type PlatformJobKind = PlatformJob['kind'];
 
 /** Stable keys of an add-on's timers: rescheduling one replaces it. */
 export const timerKey = (kind: 'periodic-backup' | 'daily-retention', addonId: string) => `${kind}:${addonId}`;
+
+/**
+ * Jobs never parked as dead: an add-on must not stay without a leader, so a promotion is
+ * tried again (at most a minute apart) until the data plane answers.
+ */
+export const RETRIED_UNTIL_DONE: ReadonlySet<PlatformJobKind> = new Set(['promote-standby']);
+export const RETRIED_UNTIL_DONE_MAX_BACKOFF_MS = 60_000;

@@ -74,7 +74,7 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
       case 'start-maintenance':
         return this.startMaintenance(claimed, job);
       case 'maintain':
-        return this.maintain(job, context);
+        return this.maintain(claimed, job);
       case 'deprovision':
         await this.driver.deprovision(job.addonId);
         return this.reschedule(job.addonId, context);
@@ -94,11 +94,20 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
 
   private async provision(claimed: ClaimedJob, { addonId }: JobOf<'provision'>): Promise<void> {
     const addon = await this.addon(addonId);
+    // Removed while the data plane was creating it (a retry after a crash lands here).
+    if (addon?.status === 'deprovisioned') return this.driver.deprovision(addonId);
     if (addon?.status !== 'provisioning') return;
     const done = await this.onDriver(claimed, () => this.driver.provision(spec(addon)), (reason) =>
       this.decide(addonId, { type: 'FailProvisioning', data: { reason } }, claimed.context),
     );
-    if (done) await this.commands.execute(new CompleteProvisioningCommand(addonId, claimed.context));
+    if (!done) return;
+    try {
+      await this.commands.execute(new CompleteProvisioningCommand(addonId, claimed.context));
+    } catch (error) {
+      // Removed while the data plane was creating it: destroy what it just created.
+      if (!(error instanceof DomainError) || (await this.addon(addonId))?.status !== 'deprovisioned') throw error;
+      await this.driver.deprovision(addonId);
+    }
   }
 
   private async changePlan(claimed: ClaimedJob, { addonId }: JobOf<'change-plan'>): Promise<void> {
@@ -185,22 +194,32 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
     try {
       await this.decide(addonId, { type: 'StartMaintenance', data: { maintenanceId } }, claimed.context);
     } catch (error) {
-      if (!(error instanceof DomainError) || !BUSY.has(error.code)) throw error;
-      const retryAt = this.clock.now().getTime() + RETRY_BUSY_MS;
-      if (retryAt < Date.parse(maintenance.endsAt)) {
-        await this.runtime.schedule({ key: claimed.key, job, context: claimed.context, dueAt: new Date(retryAt) });
-      } else {
-        const reason = 'the add-on was busy for the whole window';
-        await this.decide(addonId, { type: 'CancelMaintenance', data: { maintenanceId, reason } }, claimed.context);
+      if (!(error instanceof DomainError)) throw error;
+      const now = this.clock.now().getTime();
+      const windowOver = error.code === 'MAINTENANCE.OUTSIDE_WINDOW' && now >= Date.parse(maintenance.endsAt);
+      const busy = BUSY.has(error.code);
+      if (!windowOver && !busy) throw error;
+      if (busy && now + RETRY_BUSY_MS < Date.parse(maintenance.endsAt)) {
+        await this.runtime.schedule({ key: claimed.key, job, context: claimed.context, dueAt: new Date(now + RETRY_BUSY_MS) });
+        return;
       }
+      const reason = busy ? 'the add-on was busy for the whole window' : 'its window passed before it could start';
+      await this.decide(addonId, { type: 'CancelMaintenance', data: { maintenanceId, reason } }, claimed.context);
     }
   }
 
-  private async maintain({ addonId, maintenanceId }: JobOf<'maintain'>, context: CommandContext): Promise<void> {
+  /** The work, inside the window: a final failure, or a window over before it is done, ends it as failed. */
+  private async maintain(claimed: ClaimedJob, { addonId, maintenanceId }: JobOf<'maintain'>): Promise<void> {
     const addon = await this.addon(addonId);
-    if (addon?.status !== 'maintenance' || addon.maintenance?.maintenanceId !== maintenanceId) return;
-    await this.driver.maintain(spec(addon), maintenanceId);
-    await this.decide(addonId, { type: 'CompleteMaintenance', data: { maintenanceId } }, context);
+    const maintenance = addon?.maintenance;
+    if (addon?.status !== 'maintenance' || maintenance?.maintenanceId !== maintenanceId) return;
+    const fail = (reason: string) => this.decide(addonId, { type: 'FailMaintenance', data: { maintenanceId, reason } }, claimed.context);
+    if (this.clock.now().getTime() >= Date.parse(maintenance.endsAt)) {
+      await fail('its window ended before the work was done');
+      return;
+    }
+    const done = await this.onDriver(claimed, () => this.driver.maintain(spec(addon), maintenanceId), fail);
+    if (done) await this.decide(addonId, { type: 'CompleteMaintenance', data: { maintenanceId } }, claimed.context);
   }
 
   // ----- timers -----
@@ -287,7 +306,9 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
       return { value: await call() };
     } catch (error) {
       if (!(error instanceof DriverError)) throw error;
-      if (error.retryable && claimed.attempts + 1 < this.config.runtime.driverAttempts) throw error;
+      // The worker parks a job after RUNTIME_MAX_ATTEMPTS: the flow's failure is recorded by then at the latest.
+      const attempts = Math.min(this.config.runtime.driverAttempts, this.config.runtime.maxAttempts);
+      if (error.retryable && claimed.attempts + 1 < attempts) throw error;
       await onFinal(error.reason);
       return null;
     }

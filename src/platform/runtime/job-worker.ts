@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
 import { DomainError } from '../../shared/domain/domain-error';
+import { RETRIED_UNTIL_DONE, RETRIED_UNTIL_DONE_MAX_BACKOFF_MS } from '../jobs/platform-job';
 import { RunPlatformJobCommand } from '../jobs/run-platform-job.command';
 import { ClaimedJob, RuntimeStore } from './runtime-store';
 
@@ -13,7 +14,7 @@ const MAX_BACKOFF_MS = 10 * 60_000;
 /**
  * Runs due jobs, several at once (most of their time is spent waiting for the data
  * plane). A job that throws is tried again with exponential backoff, on the platform's
- * clock, then parked as dead after the last attempt; a domain refusal means the job is
+ * clock, then parked as dead after the last attempt (except RETRIED_UNTIL_DONE); a domain refusal means the job is
  * moot (the add-on moved on) and ends it. A job stays stored until it is done, so one
  * cut short by a crash runs again: jobs are idempotent.
  */
@@ -69,8 +70,10 @@ export class JobWorker {
         return;
       }
       const attempts = job.attempts + 1;
-      const last = attempts >= this.config.runtime.maxAttempts;
-      const delay = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+      const untilDone = RETRIED_UNTIL_DONE.has(job.job.kind);
+      const last = !untilDone && attempts >= this.config.runtime.maxAttempts;
+      const cap = untilDone ? RETRIED_UNTIL_DONE_MAX_BACKOFF_MS : MAX_BACKOFF_MS;
+      const delay = Math.min(cap, BASE_BACKOFF_MS * 2 ** Math.min(attempts - 1, 20));
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       if (last) this.logger.error(`Job ${job.key} (${job.job.kind}) failed ${attempts} times and is parked: ${message}`);
       else this.logger.warn(`Job ${job.key} (${job.job.kind}) failed (attempt ${attempts}), retried in ${delay} ms: ${message}`);

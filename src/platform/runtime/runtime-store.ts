@@ -76,10 +76,19 @@ export class RuntimeStore {
     return row ? BigInt(row.position) : null;
   }
 
-  /** Stores the jobs an event asked for and moves the checkpoint past it, atomically. */
-  async commit(name: string, position: bigint, jobs: readonly JobSpec[], now: Date): Promise<void> {
+  /**
+   * Stores the jobs an event asked for and moves the checkpoint from `from` to `position`,
+   * atomically. Answers false, storing nothing, when the checkpoint is no longer at `from`:
+   * another process on the same DATA_DIR handled that event first.
+   */
+  async commit(name: string, from: bigint | null, position: bigint, jobs: readonly JobSpec[], now: Date): Promise<boolean> {
     await this.db.exec('BEGIN IMMEDIATE');
     try {
+      const current = await this.db.get<{ position: string }>('SELECT position FROM checkpoints WHERE name = ?', [name]);
+      if ((current ? BigInt(current.position) : null) !== from) {
+        await this.db.exec('ROLLBACK');
+        return false;
+      }
       for (const spec of jobs) {
         await this.db.run('INSERT OR IGNORE INTO jobs (key, payload, due_at) VALUES (?, ?, ?)', [
           spec.key,
@@ -93,6 +102,7 @@ export class RuntimeStore {
         [name, position.toString(), now.getTime()],
       );
       await this.db.exec('COMMIT');
+      return true;
     } catch (error) {
       await this.db.exec('ROLLBACK').catch(() => undefined);
       throw error;

@@ -12,11 +12,14 @@ const CHECKPOINT = 'sagas';
 /** The streams sagas react to. */
 const FILTER: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
 const PAGE = 500;
+const RESUME_DELAY_MS = 1_000;
 
 /**
  * Feeds the log to the sagas from a stored checkpoint, stores the jobs they ask for and
  * moves the checkpoint in one transaction (so a crash never loses or repeats a reaction),
- * then publishes the event on the @nestjs/cqrs EventBus for in-process listeners.
+ * then publishes the event on the @nestjs/cqrs EventBus for in-process listeners. Two
+ * processes on one DATA_DIR share the checkpoint: whichever moves it first handles an
+ * event, the other skips it.
  * A saga that throws parks the runner at that event: it is a bug, and skipping would
  * silently drop the platform's work.
  */
@@ -27,6 +30,7 @@ export class SagaRunner {
   private loop: Promise<void> | undefined;
   private processed: bigint | null | undefined;
   private parkedAt: { position: string; error: string } | null = null;
+  private stopping = false;
 
   constructor(
     private readonly store: EventStore,
@@ -36,23 +40,38 @@ export class SagaRunner {
     private readonly clock: Clock,
   ) {}
 
-  /** Live: catch up, then follow the log until stopped. */
+  /**
+   * Live: catch up, then follow the log until stopped. When the subscription or a commit
+   * fails (the store unreachable, the runtime file busy), it starts again from the
+   * checkpoint a second later: nothing is skipped.
+   */
   async start(): Promise<void> {
-    const from = await this.position();
-    this.subscription = this.store.subscribeToAll({ fromPosition: from ?? 'start', filter: FILTER });
-    const subscription = this.subscription;
+    this.stopping = false;
     this.loop = (async () => {
-      try {
-        for await (const event of subscription) {
-          if (!(await this.process(event))) break;
+      while (!this.stopping) {
+        const from = await this.position().catch(() => undefined);
+        if (from !== undefined) {
+          const subscription = this.store.subscribeToAll({ fromPosition: from ?? 'start', filter: FILTER });
+          this.subscription = subscription;
+          try {
+            for await (const event of subscription) {
+              if (!(await this.process(event))) return;
+            }
+            return; // closed by stop()
+          } catch (error) {
+            if (this.stopping) return;
+            this.logger.error(`The saga subscription failed, resuming from the checkpoint in 1 s: ${describe(error)}`);
+            await subscription.close().catch(() => undefined);
+          }
         }
-      } catch (error) {
-        this.logger.error(`The saga subscription stopped: ${describe(error)}`);
+        this.processed = undefined; // read the checkpoint again
+        await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS));
       }
     })();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.subscription?.close();
     await this.loop;
     this.subscription = undefined;
@@ -91,6 +110,9 @@ export class SagaRunner {
 
   private async process(event: StoredEvent): Promise<boolean> {
     if (this.parkedAt) return false;
+    const from = await this.position();
+    // Handled already, by another process on the same DATA_DIR.
+    if (from !== null && event.position <= from) return true;
     const message = new StoredEventMessage(event);
     const jobs: JobSpec[] = [];
     try {
@@ -98,10 +120,12 @@ export class SagaRunner {
         const reactions = await lastValueFrom(saga.react(of(message)).pipe(toArray()));
         reactions.forEach((reaction, index) => {
           const key = `${saga.name}:${event.id}:${index}`;
+          const dueAt = reaction.at ?? this.clock.now();
+          if (Number.isNaN(dueAt.getTime())) throw new Error(`the ${saga.name} saga asked for a ${reaction.job.kind} job at no valid time`);
           jobs.push({
             key,
             job: reaction.job,
-            dueAt: reaction.at ?? this.clock.now(),
+            dueAt,
             context: {
               actor: `platform:${saga.name}`,
               correlationId: String(event.metadata.$correlationId),
@@ -115,7 +139,11 @@ export class SagaRunner {
       this.logger.error(`Sagas parked at position ${event.position} (${event.type}): ${describe(error)}`);
       return false;
     }
-    await this.runtime.commit(CHECKPOINT, event.position, jobs, this.clock.now());
+    if (!(await this.runtime.commit(CHECKPOINT, from, event.position, jobs, this.clock.now()))) {
+      // Another process on the same DATA_DIR moved the checkpoint: go on from where it is.
+      this.processed = await this.runtime.checkpoint(CHECKPOINT);
+      return true;
+    }
     this.processed = event.position;
     this.eventBus.publish(message);
     return true;

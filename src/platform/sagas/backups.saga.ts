@@ -21,7 +21,8 @@ export const backupsSaga: Saga = {
         map((e) => ({ job: { kind: 'delete-backup', addonId: e.streamId, backupId: e.data.backupId } }) satisfies SagaReaction),
       ),
       events$.pipe(
-        ofEventType<AddonEvent, 'BackupTaken' | 'BackupScheduleSet'>('BackupTaken', 'BackupScheduleSet'),
+        // A failed backup is aged too (kept 7 days), so it also starts the daily retention.
+        ofEventType<AddonEvent, 'BackupTaken' | 'BackupFailed' | 'BackupScheduleSet'>('BackupTaken', 'BackupFailed', 'BackupScheduleSet'),
         mergeMap((e): SagaReaction[] => [{ job: { kind: 'reschedule', addonId: e.streamId } }]),
       ),
     ),

@@ -17,6 +17,11 @@ export const failuresSaga: Saga = {
         filter((e) => e.data.role === 'leader'),
         map((e) => ({ job: { kind: 'automatic-failover', addonId: e.streamId } }) satisfies SagaReaction),
       ),
+      // A standby back while the leader is still down (both were down): fail over to it now.
+      events$.pipe(
+        ofEventType<AddonEvent, 'NodeRecovered'>('NodeRecovered'),
+        map((e) => ({ job: { kind: 'automatic-failover', addonId: e.streamId } }) satisfies SagaReaction),
+      ),
       events$.pipe(
         ofEventType<AddonEvent, 'FailoverTriggered'>('FailoverTriggered'),
         map((e) => ({ job: { kind: 'promote-standby', addonId: e.streamId } }) satisfies SagaReaction),
