@@ -29,14 +29,20 @@ export class Simulation {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'db-addons-sim-'));
   readonly clock: SimulatedClock;
   app!: INestApplication;
+  /** Other processes on the same DATA_DIR and clock (`addProcess`). */
+  private peers: INestApplication[] = [];
   private readonly savedEnv = { ...process.env };
   private tokens = new Map<string, string>();
+  /** The environment `start` was given, used again by `restart`. */
+  private env: Record<string, string> = {};
+  private running = false;
 
   constructor(start = '2026-01-05T09:00:00.000Z') {
     this.clock = new SimulatedClock(start);
   }
 
   async start(env: Record<string, string> = {}): Promise<this> {
+    this.env = env;
     delete process.env.EVENTSTORE_CONNECTION_STRING;
     Object.assign(process.env, {
       DATA_DIR: this.dataDir,
@@ -50,12 +56,59 @@ export class Simulation {
     });
     this.app = await createApp({ clock: this.clock });
     await this.app.listen(0);
+    this.running = true;
     return this;
   }
 
-  /** Stops the app (as a crash would not: cleanly); the data stays for a restart. */
+  /**
+   * Starts another process of the app on the same DATA_DIR (the same event store and
+   * runtime files) and clock, as a second replica would run; `settle` and `advance` drive
+   * both. Answers its HTTP server.
+   */
+  async addProcess(): Promise<INestApplication> {
+    const peer = await createApp({ clock: this.clock });
+    await peer.listen(0);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /** Stops the app and its peers (as a crash would not: cleanly); the data stays for a restart. */
   async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const peer of this.peers.splice(0)) await peer.close();
     await this.app?.close();
+  }
+
+  private get processes(): INestApplication[] {
+    return [this.app, ...this.peers];
+  }
+
+  private get inFlight(): number {
+    return this.processes.reduce((sum, app) => sum + app.get(JobWorker).inFlight, 0);
+  }
+
+  private get runningKeys(): string[] {
+    return this.processes.flatMap((app) => app.get(JobWorker).runningKeys);
+  }
+
+  /**
+   * Closes the app and starts a new one on the same DATA_DIR, clock and environment, as a
+   * redeploy would. Only between steps: a job still waiting on the data plane would keep
+   * the old app from closing (it drains its jobs), so settle first. With `downUntil`, the
+   * clock moves to that instant while no app runs (the platform was down meanwhile).
+   */
+  async restart({ downUntil }: { downUntil?: string } = {}): Promise<this> {
+    const inFlight = this.inFlight;
+    if (inFlight > 0) {
+      throw new Error(`restart() with ${inFlight} jobs still running at ${this.now()}: advance until they are done`);
+    }
+    await this.stop();
+    if (downUntil !== undefined) {
+      if (this.clock.sleeping > 0) throw new Error('restart(): something still sleeps on the clock');
+      await this.clock.advanceTo(downUntil);
+    }
+    return this.start(this.env);
   }
 
   async dispose(): Promise<void> {
@@ -88,19 +141,25 @@ export class Simulation {
 
   /** Runs everything that can run at the current instant, until only waits remain. */
   async settle(): Promise<void> {
-    const sagas = this.app.get(SagaRunner);
-    const worker = this.app.get(JobWorker);
     const deadline = Date.now() + SETTLE_LIMIT_MS;
-    while (Date.now() < deadline) {
-      const processed = await sagas.catchUp();
-      const started = await worker.runDue();
+    for (let round = 0; Date.now() < deadline; round++) {
+      let progress = 0;
+      // Each round another process goes first, so that with peers each takes its share.
+      const processes = this.processes;
+      for (const app of [...processes.slice(round % processes.length), ...processes.slice(0, round % processes.length)]) {
+        progress += await app.get(SagaRunner).catchUp();
+        progress += await app.get(JobWorker).runDue();
+      }
       // Let started jobs run until they finish or wait on the clock.
       await new Promise((resolve) => setTimeout(resolve, 1));
-      if (processed > 0 || started > 0) continue;
-      const waiting = worker.inFlight === this.clock.sleeping;
-      if (waiting && (await sagas.caughtUp()) && !(await this.dueNow())) return;
+      if (progress > 0) continue;
+      const waiting = this.inFlight === this.clock.sleeping;
+      // Parked sagas wait for an operator: nothing more comes from them.
+      const runners = this.processes.map((app) => app.get(SagaRunner));
+      const caughtUp = (await Promise.all(runners.map(async (r) => r.parked !== null || (await r.caughtUp())))).every(Boolean);
+      if (waiting && caughtUp && !(await this.dueNow())) return;
     }
-    throw new Error(`The simulation did not settle at ${this.now()} (${this.app.get(JobWorker).inFlight} jobs running)`);
+    throw new Error(`The simulation did not settle at ${this.now()} (${this.inFlight} jobs running)`);
   }
 
   /** Moves time forward by `ms`, stopping at every wake-up and due job on the way. */
@@ -110,10 +169,9 @@ export class Simulation {
 
   async advanceTo(instant: string): Promise<void> {
     const target = Date.parse(instant);
-    const worker = this.app.get(JobWorker);
     for (;;) {
       await this.settle();
-      const candidates = [this.clock.nextWake(), await this.runtime.nextDue(worker.runningKeys)]
+      const candidates = [this.clock.nextWake(), await this.runtime.nextDue(this.runningKeys)]
         .filter((d): d is Date => d !== null)
         .map((d) => d.getTime());
       const next = Math.min(...candidates);
@@ -125,7 +183,7 @@ export class Simulation {
   }
 
   private async dueNow(): Promise<boolean> {
-    const next = await this.runtime.nextDue(this.app.get(JobWorker).runningKeys);
+    const next = await this.runtime.nextDue(this.runningKeys);
     return next !== null && next.getTime() <= this.clock.now().getTime();
   }
 
