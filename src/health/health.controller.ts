@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../security/access.decorators';
 import { EventStoreHealthIndicator } from './event-store.health';
+import { PlatformHealthIndicator } from './platform.health';
 
 @Public()
 @Controller('health')
@@ -9,12 +10,16 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly eventStore: EventStoreHealthIndicator,
+    private readonly platform: PlatformHealthIndicator,
   ) {}
 
-  /** Liveness and readiness: 200 with the store kind and its last position, 503 when it is down. */
+  /**
+   * Liveness and readiness: 200 with the store kind and its last position and the
+   * platform runtime's jobs; 503 when the store does not answer or the sagas are parked.
+   */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.eventStore.check('eventStore')]);
+    return this.health.check([() => this.eventStore.check('eventStore'), () => this.platform.check('platform')]);
   }
 }
