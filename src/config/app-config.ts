@@ -141,6 +141,27 @@ export class EnvironmentVariables {
   @Min(1, { message: 'DRIVER_MAX_ATTEMPTS must be a whole number from 1 to 100' })
   @Max(100, { message: 'DRIVER_MAX_ATTEMPTS must be a whole number from 1 to 100' })
   DRIVER_MAX_ATTEMPTS = 5;
+
+  /** `on`: this process keeps the read models up to date; `off`: it reads them only. */
+  @Transform(({ value }) => (value === '' || value === undefined ? undefined : String(value).toLowerCase()))
+  @IsIn(['on', 'off'], { message: 'PROJECTIONS must be on or off' })
+  PROJECTIONS: 'on' | 'off' = 'on';
+
+  /** Events a projection applies per transaction. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'PROJECTION_BATCH_SIZE must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'PROJECTION_BATCH_SIZE must be a whole number from 1 to 10000' })
+  @Max(10_000, { message: 'PROJECTION_BATCH_SIZE must be a whole number from 1 to 10000' })
+  PROJECTION_BATCH_SIZE = 500;
+
+  /** How long a query given `min_position` waits for the read models to reach it, in milliseconds. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'READ_WAIT_MS must be a whole number of milliseconds from 0 to 60000' })
+  @Min(0, { message: 'READ_WAIT_MS must be a whole number of milliseconds from 0 to 60000' })
+  @Max(60_000, { message: 'READ_WAIT_MS must be a whole number of milliseconds from 0 to 60000' })
+  READ_WAIT_MS = 5_000;
 }
 
 /**
@@ -169,6 +190,14 @@ export interface RuntimeConfig {
   driverAttempts: number;
 }
 
+/** The read models: their file, whether this process feeds them, how long a query waits for them. */
+export interface ReadModelsConfig {
+  file: string;
+  enabled: boolean;
+  batchSize: number;
+  waitMs: number;
+}
+
 /** The simulated data plane (`SimulatedPlatformDriver`). */
 export interface DriverConfig {
   latencyScale: number;
@@ -190,6 +219,7 @@ export class AppConfig {
   readonly driver: DriverConfig;
   readonly archiveLinkTtlSeconds: number;
   readonly runtime: RuntimeConfig;
+  readonly readModels: ReadModelsConfig;
   /**
    * The master key from `MASTER_KEY`, or undefined (then the key ring uses its file).
    * Not enumerable, like `adminToken`, so that logging or serializing the config never
@@ -213,6 +243,12 @@ export class AppConfig {
       leaseMs: env.RUNTIME_LEASE_MS,
       maxAttempts: env.RUNTIME_MAX_ATTEMPTS,
       driverAttempts: env.DRIVER_MAX_ATTEMPTS,
+    };
+    this.readModels = {
+      file: resolve(this.dataDir, 'read.sqlite'),
+      enabled: env.PROJECTIONS === 'on',
+      batchSize: env.PROJECTION_BATCH_SIZE,
+      waitMs: env.READ_WAIT_MS,
     };
     this.eventStore = env.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: env.EVENTSTORE_CONNECTION_STRING }

@@ -1,6 +1,6 @@
 import { utcHourOn } from '../../backups/domain/backup-schedule';
 import { applyRetention, KeptBackup } from '../../backups/domain/retention-policy';
-import { CLASS_POLICIES, findPlan, nextVersion, PROVIDERS } from '../../catalogue/domain/catalogue';
+import { CLASS_POLICIES, findPlan, nextVersion, PROVIDERS, ServiceClass } from '../../catalogue/domain/catalogue';
 import { Addon, BackupRecord } from '../domain/addon.state';
 
 /** The public shape of an add-on (snake_case, as API.md). No secret: the URL is on the app's variables. */
@@ -61,18 +61,28 @@ export function backupScheduleView(addon: Addon, at: Date, classHasBackups: bool
 
 /** Backups newest first, with the bucket that keeps each and when it expires. */
 export function backupsView(addon: Addon, at: Date) {
-  const cls = addon.lastPaidClass;
+  return retainedBackupsView(addon.backups, { lastPaidClass: addon.lastPaidClass, removedAt: addon.deprovisionedAt ?? addon.sandboxSince }, at);
+}
+
+/** What retention needs to know of an add-on: the class paying for its backups, and since when it is removed (or on a Sandbox). */
+export interface RetentionContext {
+  lastPaidClass?: ServiceClass;
+  removedAt?: string;
+}
+
+/** Backups newest first, each with the retention bucket keeping it at `at` and when it expires. */
+export function retainedBackupsView(backups: readonly BackupRecord[], { lastPaidClass, removedAt }: RetentionContext, at: Date) {
   const kept = new Map<string, KeptBackup>();
-  if (cls) {
+  if (lastPaidClass) {
     const decision = applyRetention({
-      backups: addon.backups.map(({ id, method, status, createdAt }) => ({ id, method, status, createdAt })),
+      backups: backups.map(({ id, method, status, createdAt }) => ({ id, method, status, createdAt })),
       now: at.toISOString(),
-      retention: CLASS_POLICIES[cls].retention,
-      removedAt: addon.deprovisionedAt ?? addon.sandboxSince ?? null,
+      retention: CLASS_POLICIES[lastPaidClass].retention,
+      removedAt: removedAt ?? null,
     });
     for (const k of decision.keep) kept.set(k.id, k);
   }
-  return [...addon.backups]
+  return [...backups]
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .map((backup) => backupView(backup, kept.get(backup.id)));
 }

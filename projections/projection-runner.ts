@@ -1,0 +1,293 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { EventFilter, EventStore, StoredEvent } from '../src/event-store/event-store.port';
+import { physicalTable, Projection, ProjectionTx } from './projection';
+
+/** The streams read models are built from. */
+const FILTER: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+
+export interface ProjectionRunnerOptions {
+  /** Events per transaction. */
+  batchSize: number;
+  /** How long an idle runner waits before looking at the log again (a `wake` cuts it short). */
+  idleMs: number;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  /** `building`: a new version filling from zero while queries read the previous one. */
+  status: 'building' | 'active';
+  /** The last event applied (or passed over), as a string; null before the first. */
+  position: string | null;
+  parked: { position: string; error: string } | null;
+}
+
+/** An event `apply` refused: the projection parks on it rather than skip it or spin. */
+class PoisonEvent extends Error {
+  constructor(
+    readonly event: StoredEvent,
+    readonly cause: unknown,
+  ) {
+    super(`${event.type} at position ${event.position}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/**
+ * Feeds one projection from its checkpoint: reads a page of the log, applies the events it
+ * handles and moves the checkpoint in one transaction, so a crash never applies an event
+ * twice nor loses one. A new `version` is built from zero into its own tables while
+ * queries read the active one, and becomes active once caught up.
+ */
+export class ProjectionRunner {
+  private readonly logger: Logger;
+  private readonly handles: ReadonlySet<string>;
+  private position: bigint | null = null;
+  private status: 'building' | 'active' = 'active';
+  private parked: { position: string; error: string } | null = null;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly store: EventStore,
+    private readonly db: DataSource,
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.logger = new Logger(`Projection ${projection.name}`);
+    this.handles = new Set(projection.handles);
+  }
+
+  /**
+   * Loads (or creates) this version's checkpoint. The first version of a projection is
+   * active at once; a later one starts building from zero beside the active one.
+   */
+  async prepare(): Promise<void> {
+    const { name, version } = this.projection;
+    const rows: Array<{ status: string; position: string | null; parked_position: string | null; parked_error: string | null }> =
+      await exclusive(this.db, () => this.db.query('SELECT status, position, parked_position, parked_error FROM projection_checkpoints WHERE name = ? AND version = ?', [
+        name,
+        version,
+      ]));
+    const row = rows[0];
+    if (row && row.status !== 'retired') {
+      this.status = row.status as 'building' | 'active';
+      this.position = row.position === null ? null : BigInt(row.position);
+      this.parked = row.parked_position ? { position: row.parked_position, error: row.parked_error ?? '' } : null;
+      return;
+    }
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      const active: unknown[] = await manager.query(`SELECT 1 FROM projection_checkpoints WHERE name = ? AND status = 'active'`, [name]);
+      this.status = active.length > 0 ? 'building' : 'active';
+      this.position = null;
+      this.parked = null;
+      for (const table of this.projection.tables) await manager.query(`DELETE FROM ${physicalTable(table, version)}`);
+      await manager.query(
+        `INSERT INTO projection_checkpoints (name, version, status, position, updated_at) VALUES (?, ?, ?, NULL, ?)
+         ON CONFLICT (name, version) DO UPDATE SET status = excluded.status, position = NULL,
+           parked_position = NULL, parked_error = NULL, updated_at = excluded.updated_at`,
+        [name, version, this.status, new Date().toISOString()],
+      );
+    }));
+    if (this.status === 'building') this.logger.log(`Building version ${version} from zero; queries read the active version meanwhile`);
+  }
+
+  /** Runs in the background until `stop`. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let read = 0;
+        try {
+          read = await this.step();
+        } catch (error) {
+          this.logger.error(`Could not apply a batch, trying again: ${describe(error)}`);
+        }
+        if (read === 0 && this.running) await this.idle();
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Cuts an idle wait short: new events are likely there. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Applies everything up to the log's head now; answers how many events were read. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const read = await this.step();
+      if (read === 0) return total;
+      total += read;
+    }
+  }
+
+  get state(): ProjectionStatus {
+    const { name, version } = this.projection;
+    return { name, version, status: this.status, position: this.position?.toString() ?? null, parked: this.parked };
+  }
+
+  /** Applies the event it is parked on again (after a fix), then goes on. */
+  async retry(): Promise<void> {
+    await this.unpark();
+    this.wake();
+  }
+
+  /** Passes over the event it is parked on (moves the checkpoint past it), then goes on. */
+  async skip(): Promise<void> {
+    if (!this.parked) return;
+    const position = BigInt(this.parked.position);
+    this.logger.warn(`Skipping the event at position ${position}: ${this.parked.error}`);
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      await this.saveCheckpoint(manager, position);
+    }));
+    this.position = position;
+    await this.unpark();
+    this.wake();
+  }
+
+  /** One page: answers the number of events read (0 when caught up or parked). */
+  private async step(): Promise<number> {
+    if (this.parked) return 0;
+    const from = this.position;
+    const page = await this.store.readAll({
+      fromPosition: from ?? 'start',
+      maxCount: this.options.batchSize + (from === null ? 0 : 1),
+      filter: FILTER,
+    });
+    const events = from === null ? page : page.filter((e) => e.position > from);
+    if (events.length === 0) {
+      if (this.status === 'building') await this.switchOver();
+      return 0;
+    }
+    try {
+      await this.applyAll(events);
+    } catch (error) {
+      if (!(error instanceof PoisonEvent)) throw error;
+      // Apply what comes before the poison event, then park on it.
+      const before = events.filter((e) => e.position < error.event.position);
+      if (before.length > 0) await this.applyAll(before);
+      await this.park(error.event, error.cause);
+      return before.length;
+    }
+    return events.length;
+  }
+
+  private async applyAll(events: readonly StoredEvent[]): Promise<void> {
+    const version = this.projection.version;
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      const tx: ProjectionTx = { manager, table: (table) => physicalTable(table, version) };
+      for (const event of events) {
+        if (!this.handles.has(event.type)) continue;
+        try {
+          await this.projection.apply(event, tx);
+        } catch (error) {
+          throw new PoisonEvent(event, error);
+        }
+      }
+      await this.saveCheckpoint(manager, events[events.length - 1].position);
+    }));
+    this.position = events[events.length - 1].position;
+  }
+
+  private async saveCheckpoint(manager: ProjectionTx['manager'], position: bigint): Promise<void> {
+    await manager.query('UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND version = ?', [
+      position.toString(),
+      new Date().toISOString(),
+      this.projection.name,
+      this.projection.version,
+    ]);
+  }
+
+  private async park(event: StoredEvent, cause: unknown): Promise<void> {
+    const error = describe(cause).slice(0, 1000);
+    this.parked = { position: event.position.toString(), error };
+    this.logger.error(`Parked at position ${event.position} (${event.type}): ${error}`);
+    const parked = this.parked;
+    await exclusive(this.db, () =>
+      this.db.query('UPDATE projection_checkpoints SET parked_position = ?, parked_error = ?, updated_at = ? WHERE name = ? AND version = ?', [
+        parked.position,
+        error,
+        new Date().toISOString(),
+        this.projection.name,
+        this.projection.version,
+      ]),
+    );
+  }
+
+  private async unpark(): Promise<void> {
+    this.parked = null;
+    await exclusive(this.db, () =>
+      this.db.query(
+        'UPDATE projection_checkpoints SET parked_position = NULL, parked_error = NULL, updated_at = ? WHERE name = ? AND version = ?',
+        [new Date().toISOString(), this.projection.name, this.projection.version],
+      ),
+    );
+  }
+
+  /** Caught up: this version becomes the one queries read; the previous one is emptied. */
+  private async switchOver(): Promise<void> {
+    const { name, version, tables } = this.projection;
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      const old: Array<{ version: number }> = await manager.query(
+        `SELECT version FROM projection_checkpoints WHERE name = ? AND status = 'active'`,
+        [name],
+      );
+      await manager.query(`UPDATE projection_checkpoints SET status = 'retired', updated_at = ? WHERE name = ? AND status = 'active'`, [
+        new Date().toISOString(),
+        name,
+      ]);
+      await manager.query(`UPDATE projection_checkpoints SET status = 'active', updated_at = ? WHERE name = ? AND version = ?`, [
+        new Date().toISOString(),
+        name,
+        version,
+      ]);
+      for (const { version: retired } of old) {
+        for (const table of tables) {
+          await manager.query(`DELETE FROM ${physicalTable(table, retired)}`).catch(() => undefined);
+        }
+      }
+    }));
+    this.status = 'active';
+    this.logger.log(`Version ${version} caught up: queries read it now`);
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.idleMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}
+
+/**
+ * One write transaction at a time per read store: TypeORM's sqlite driver runs every
+ * transaction on the one connection, so two at once would interleave (one's COMMIT
+ * taking the other's half-done batch).
+ */
+const locks = new WeakMap<DataSource, Promise<unknown>>();
+async function exclusive<T>(db: DataSource, work: () => Promise<T>): Promise<T> {
+  const previous = locks.get(db) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  locks.set(db, run.catch(() => undefined));
+  return run;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
