@@ -13,6 +13,8 @@ import { loggerParams } from './http/logging';
 import { DriverModule } from './platform/driver/driver.module';
 import { SecurityModule } from './security/security.module';
 import { RuntimeModule } from './platform/runtime/runtime.module';
+import { ReadModelsModule } from '../projections/read-models.module';
+import { AuditModule } from './audit/audit.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
 export type AppOptions = SharedOptions;
@@ -33,6 +35,8 @@ function modules(options: AppOptions) {
     DriverModule,
     BackupsModule,
     RuntimeModule,
+    ReadModelsModule,
+    AuditModule,
   ];
 }
 

@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../security/access.decorators';
 import { EventStoreHealthIndicator } from './event-store.health';
 import { PlatformHealthIndicator } from './platform.health';
+import { ReadModelsHealthIndicator } from './read-models.health';
 
 @Public()
 @Controller('health')
@@ -11,15 +12,21 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly eventStore: EventStoreHealthIndicator,
     private readonly platform: PlatformHealthIndicator,
+    private readonly readModels: ReadModelsHealthIndicator,
   ) {}
 
   /**
    * Liveness and readiness: 200 with the store kind and its last position and the
-   * platform runtime's jobs; 503 when the store does not answer or the sagas are parked.
+   * platform runtime's jobs and the read models' checkpoints; 503 when the store does not
+   * answer, or the sagas or a projection are parked.
    */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.eventStore.check('eventStore'), () => this.platform.check('platform')]);
+    return this.health.check([
+      () => this.eventStore.check('eventStore'),
+      () => this.platform.check('platform'),
+      () => this.readModels.check('readModels'),
+    ]);
   }
 }

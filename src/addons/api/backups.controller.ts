@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { listBackups } from '../../../projections/backups/backup-list.query';
+import { ReadModels } from '../../../projections/read-models';
 import { AppAccess } from '../../apps/app-access.service';
 import type { ApiResponse } from '../../http/http-types';
 import { NoBodyPipe } from '../../http/no-body.pipe';
@@ -27,15 +29,22 @@ export class BackupsController {
     private readonly access: AppAccess,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly readModels: ReadModels,
   ) {}
 
   @Get()
   @Roles('owner', 'support')
   @ApiOperation({ summary: 'Newest first, with the retention bucket keeping each and when it expires' })
   @ApiOkResponse({ description: '{ backups: [...] }' })
-  async list(@Param('app') appName: string, @Param('id') id: string, @CurrentPrincipal() principal: Principal) {
-    const { addon } = await this.access.addon(principal, appName, id, { removed: true });
-    return { backups: backupsView(addon, this.clock.now()) };
+  @ApiQuery({ name: 'min_position', required: false, description: 'Wait until the read model holds this position (a write’s X-Event-Position)' })
+  async list(
+    @Param('app') appName: string,
+    @Param('id') id: string,
+    @Query('min_position') minPosition: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    await this.access.addon(principal, appName, id, { removed: true });
+    return { backups: await this.readBackups(id, minPosition) };
   }
 
   @Get(':bid')
@@ -45,12 +54,20 @@ export class BackupsController {
     @Param('app') appName: string,
     @Param('id') id: string,
     @Param('bid') backupId: string,
+    @Query('min_position') minPosition: string | undefined,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const { addon } = await this.access.addon(principal, appName, id, { removed: true });
-    const backup = backupsView(addon, this.clock.now()).find((b) => b.id === backupId);
+    await this.access.addon(principal, appName, id, { removed: true });
+    const backup = (await this.readBackups(id, minPosition)).find((b) => b.id === backupId);
     if (!backup) throw new DomainError('BACKUP.NOT_FOUND', 'No such backup for this add-on.');
     return { backup };
+  }
+
+  /** From the backups read model, once it holds everything the add-on's stream had when asked. */
+  private async readBackups(addonId: string, minPosition: string | undefined) {
+    await this.readModels.upToDate([`addon-${addonId}`], minPosition);
+    const tables = { backups: await this.readModels.table('backups', 'backups'), addons: await this.readModels.table('backups', 'backup_addons') };
+    return (await listBackups(this.readModels.db.manager, tables, addonId, this.clock.now())) ?? [];
   }
 
   @Post()
