@@ -3,6 +3,13 @@ import type { AppEvent } from '../../src/apps/domain/app.events';
 import type { StoredEvent } from '../../src/event-store/event-store.port';
 import type { Projection, ProjectionTx } from '../projection';
 
+/** A sentence a person can read for an add-on or app event (never a secret). */
+export function summarize(stream: string, type: string, data: unknown): string {
+  if (stream.startsWith('app-')) return summarizeApp({ type, data } as unknown as AppEvent);
+  const summary = (ADDON_SUMMARIES as Record<string, ((d: unknown) => string) | undefined>)[type];
+  return summary ? summary(data) : type;
+}
+
 type Summaries = { [K in AddonEvent['type']]: (data: Extract<AddonEvent, { type: K }>['data']) => string };
 
 const ADDON_SUMMARIES: Summaries = {

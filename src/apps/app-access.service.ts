@@ -45,12 +45,25 @@ export class AppAccess {
   }
 
   /** An add-on anywhere, for the platform's monitoring reports (which name no app). */
-  async anyAddon(addonId: string): Promise<Addon> {
+  async anyAddon(addonId: string, { removed = false } = {}): Promise<Addon> {
     const notFound = new DomainError('ADDON.NOT_FOUND', 'No such add-on.');
     if (!UUID.test(addonId)) throw notFound;
     const { state } = await this.executor.load(ADDON, addonId);
-    if (state.status === 'none' || state.status === 'deprovisioned') throw notFound;
+    if (state.status === 'none' || (state.status === 'deprovisioned' && !removed)) throw notFound;
     return state;
+  }
+
+  /** An add-on by id alone (routes that name no app), if the principal reaches its app; a removed one too when allowed. */
+  async reachableAddon(principal: Principal, addonId: string, { removed = false } = {}): Promise<Addon> {
+    const addon = await this.anyAddon(addonId, { removed });
+    try {
+      await this.app(principal, addon.appName);
+    } catch (error) {
+      // Another owner's add-on answers exactly as a missing one.
+      if (error instanceof DomainError && error.code === 'APP.NOT_FOUND') throw new DomainError('ADDON.NOT_FOUND', 'No such add-on.');
+      throw error;
+    }
+    return addon;
   }
 
   reaches(principal: Principal, app: ActiveApp): boolean {
