@@ -23,7 +23,7 @@ describe('Add-on history and state at a point', () => {
     addonId = await s.runningAddon(alice, 'shop', 'redis', 'redis-starter-1024');
     const change = await s.call(alice, 'PATCH', `/v1/apps/shop/addons/${addonId}`, { body: { plan_id: 'redis-starter-2048' } });
     changePosition = change.headers['x-event-position'];
-    await s.platform(addonId, { type: 'RecordRestart', data: { downtimeSeconds: 4, at: new Date().toISOString() } });
+    await s.platform(addonId, { type: 'RecordRestart', data: { downtimeSeconds: 4 } });
   });
   afterAll(() => fixture.dispose());
 
