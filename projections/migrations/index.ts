@@ -1,6 +1,12 @@
 import { ProjectionCheckpoints1795300000000 } from './1795300000000-projection-checkpoints';
 import { BackupsV11795300000001 } from './1795300000001-backups-v1';
 import { AuditV11795300000002 } from './1795300000002-audit-v1';
+import { AddonsAvailabilityV11795300000003 } from './1795300000003-addons-availability-v1';
 
 /** Every migration of the read store, in order. A projection's new version comes with one creating its tables. */
-export const MIGRATIONS = [ProjectionCheckpoints1795300000000, BackupsV11795300000001, AuditV11795300000002];
+export const MIGRATIONS = [
+  ProjectionCheckpoints1795300000000,
+  BackupsV11795300000001,
+  AuditV11795300000002,
+  AddonsAvailabilityV11795300000003,
+];

@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
 import { AuditController } from './api/audit.controller';
 import { HistoryController } from './api/history.controller';
+import { AvailabilityController } from '../availability/api/availability.controller';
 
 @Module({
   imports: [AppsModule],
-  controllers: [AuditController, HistoryController],
+  controllers: [AuditController, HistoryController, AvailabilityController],
 })
 export class AuditModule {}

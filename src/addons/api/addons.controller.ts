@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { findAddon, listAddons } from '../../../projections/addons/addon-list.query';
+import { ReadModels } from '../../../projections/read-models';
 import { parseScheduledAt } from '../../backups/domain/backup-schedule';
 import { CLASS_POLICIES, findPlan } from '../../catalogue/domain/catalogue';
 import { AppAccess } from '../../apps/app-access.service';
@@ -13,6 +15,7 @@ import { CurrentPrincipal, RequestContext } from '../../security/request.decorat
 import { Clock } from '../../shared/clock';
 import type { CommandContext } from '../../shared/cqrs/command-context';
 import { Decided } from '../../shared/cqrs/command-executor';
+import { DomainError } from '../../shared/domain/domain-error';
 import { Random } from '../../shared/random';
 import { DeprovisionAddonCommand } from '../commands/deprovision-addon/deprovision-addon.command';
 import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
@@ -38,6 +41,7 @@ export class AddonsController {
     private readonly access: AppAccess,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly readModels: ReadModels,
   ) {}
 
   @Post()
@@ -63,18 +67,30 @@ export class AddonsController {
   @Get()
   @Roles('owner', 'support', 'platform')
   @ApiOkResponse({ description: '{ addons: [...] }' })
-  async list(@Param('app') appName: string, @CurrentPrincipal() principal: Principal) {
+  @ApiQuery({ name: 'min_position', required: false, description: 'Wait until the read model holds this position (a write’s X-Event-Position)' })
+  async list(@Param('app') appName: string, @Query('min_position') minPosition: string | undefined, @CurrentPrincipal() principal: Principal) {
     const app = await this.access.app(principal, appName);
-    const addons = await Promise.all(Object.keys(app.addons).map((id) => this.access.addon(principal, appName, id)));
-    return { addons: addons.map(({ addon }) => addonView(addon, this.clock.now())) };
+    // From the add-ons read model, once it holds what the app's add-ons' streams had when asked.
+    await this.readModels.upToDate([`app-${app.name}`, ...Object.keys(app.addons).map((id) => `addon-${id}`)], minPosition);
+    const table = await this.readModels.table('addons', 'addons');
+    return { addons: await listAddons(this.readModels.db.manager, table, app.name, this.clock.now()) };
   }
 
   @Get(':id')
   @Roles('owner', 'support', 'platform')
   @ApiOkResponse({ description: '{ addon }' })
-  async get(@Param('app') appName: string, @Param('id') id: string, @CurrentPrincipal() principal: Principal) {
-    const { addon } = await this.access.addon(principal, appName, id);
-    return { addon: addonView(addon, this.clock.now()) };
+  @ApiQuery({ name: 'min_position', required: false, description: 'Wait until the read model holds this position (a write’s X-Event-Position)' })
+  async get(
+    @Param('app') appName: string,
+    @Param('id') id: string,
+    @Query('min_position') minPosition: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const { app } = await this.access.addon(principal, appName, id);
+    await this.readModels.upToDate([`addon-${id}`], minPosition);
+    const addon = await findAddon(this.readModels.db.manager, await this.readModels.table('addons', 'addons'), app.name, id, this.clock.now());
+    if (!addon) throw new DomainError('ADDON.NOT_FOUND', 'No such add-on in this app.');
+    return { addon };
   }
 
   @Patch(':id')
