@@ -51,8 +51,20 @@ export class ReadModels {
     return physicalTable(table, version);
   }
 
+  /** The log's head and each projection version with how far behind it is (in positions). */
+  async overview() {
+    const [statuses, head] = await Promise.all([this.statuses(), this.store.headPosition().catch(() => null)]);
+    return {
+      log_head: head?.toString() ?? null,
+      projections: statuses.map((p) => ({
+        ...p,
+        lag: head === null ? null : (head - (p.position === null ? 0n : BigInt(p.position))).toString(),
+      })),
+    };
+  }
+
   /** Each projection version: active or building, its checkpoint, where it is parked. */
-  async statuses(): Promise<Array<ProjectionStatus & { lag: string | null }>> {
+  async statuses(): Promise<ProjectionStatus[]> {
     const rows: Array<{ name: string; version: number; status: 'building' | 'active'; position: string | null; parked_position: string | null; parked_error: string | null }> =
       await this.db.query(`SELECT name, version, status, position, parked_position, parked_error FROM projection_checkpoints WHERE status != 'retired' ORDER BY name, version`);
     return rows.map((row) => ({
@@ -61,7 +73,6 @@ export class ReadModels {
       status: row.status,
       position: row.position,
       parked: row.parked_position ? { position: row.parked_position, error: row.parked_error ?? '' } : null,
-      lag: null,
     }));
   }
 
