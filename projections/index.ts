@@ -1,8 +1,15 @@
 import { addonsProjection } from './addons/addons.projection';
+import { appsProjection } from './apps/apps.projection';
 import { auditProjection } from './audit/audit.projection';
 import { availabilityProjection } from './availability/availability.projection';
 import { backupsProjection } from './backups/backups.projection';
 import type { Projection } from './projection';
 
 /** Every read model. */
-export const ALL_PROJECTIONS: readonly Projection[] = [backupsProjection, auditProjection, addonsProjection, availabilityProjection];
+export const ALL_PROJECTIONS: readonly Projection[] = [
+  appsProjection,
+  addonsProjection,
+  backupsProjection,
+  auditProjection,
+  availabilityProjection,
+];

@@ -27,12 +27,18 @@ export class ReadModels {
   ) {}
 
   /**
-   * Read-your-writes for a query about `streams`: waits until the read models hold every
-   * event those streams had when the query came, and `min_position` (a write's
+   * Read-your-writes for a query about `streams` (or `all` of them): waits until the read
+   * models hold every event those streams had when the query came, and `min_position` (a write's
    * `X-Event-Position`) when given. Bounded by READ_WAIT_MS.
    */
-  async upToDate(streams: readonly string[], minPosition?: string): Promise<void> {
+  async upToDate(streams: readonly string[] | 'all', minPosition?: string): Promise<void> {
     let target = parsePosition(minPosition);
+    if (streams === 'all') {
+      // The last event the read models follow (not the log's head: other streams do not move their checkpoints).
+      const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, filter: { streamPrefixes: ['addon-', 'app-'] } });
+      if (last && (target === null || last.position > target)) target = last.position;
+      streams = [];
+    }
     for (const stream of streams) {
       const [last] = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
       if (last && (target === null || last.position > target)) target = last.position;

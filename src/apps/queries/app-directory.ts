@@ -1,34 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { EventStore } from '../../event-store/event-store.port';
+import { listAppNames } from '../../../projections/apps/apps.projection';
+import { ReadModels } from '../../../projections/read-models';
 import { Principal } from '../../security/principal';
-import { AppCreated } from '../domain/app.events';
 
-const PAGE = 500;
-
-/**
- * Which apps exist, from the log itself: the `AppCreated` events of `app-` streams.
- * Enough until the read models arrive (it reads every creation on each call).
- */
+/** Which apps exist, from the apps read model: an owner's own, or every one for support and the platform. */
 @Injectable()
 export class AppDirectory {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly readModels: ReadModels) {}
 
-  async names(principal: Principal): Promise<string[]> {
-    const names: string[] = [];
-    let from: bigint | 'start' = 'start';
-    for (;;) {
-      const page = await this.store.readAll({
-        fromPosition: from,
-        maxCount: PAGE,
-        filter: { streamPrefixes: ['app-'], eventTypePrefixes: ['AppCreated'] },
-      });
-      const fresh = from === 'start' ? page : page.slice(1);
-      for (const event of fresh) {
-        const { name, owner } = event.data as AppCreated['data'];
-        if (principal.role !== 'owner' || owner === principal.subject) names.push(name);
-      }
-      if (page.length < PAGE) return names;
-      from = page[page.length - 1].position;
-    }
+  async names(principal: Principal, minPosition?: string): Promise<string[]> {
+    // Every app created before the query is listed.
+    await this.readModels.upToDate('all', minPosition);
+    const table = await this.readModels.table('apps', 'apps');
+    return listAppNames(this.readModels.db.manager, table, principal.role === 'owner' ? principal.subject : undefined);
   }
 }
