@@ -11,6 +11,11 @@ export interface ProjectionRunnerOptions {
   batchSize: number;
   /** How long an idle runner waits before looking at the log again (a `wake` cuts it short). */
   idleMs: number;
+  /**
+   * Optional last position to apply (inclusive): `step` applies no event past it, so
+   * `catchUp` ends there. For replays compared with a checkpoint (`npm run projections -- check`).
+   */
+  until?: bigint;
 }
 
 export interface ProjectionStatus {
@@ -159,14 +164,17 @@ export class ProjectionRunner {
   private async step(): Promise<number> {
     if (this.parked) return 0;
     const from = this.position;
+    const until = this.options.until;
+    if (until !== undefined && from !== null && from >= until) return 0;
     const page = await this.store.readAll({
       fromPosition: from ?? 'start',
       maxCount: this.options.batchSize + (from === null ? 0 : 1),
       filter: FILTER,
     });
-    const events = from === null ? page : page.filter((e) => e.position > from);
+    const events = page.filter((e) => (from === null || e.position > from) && (until === undefined || e.position <= until));
     if (events.length === 0) {
-      if (this.status === 'building') await this.switchOver();
+      // A replay stopped at `until` is not caught up: it does not become the active version.
+      if (this.status === 'building' && until === undefined) await this.switchOver();
       return 0;
     }
     try {
