@@ -15,6 +15,7 @@ import { SecurityModule } from './security/security.module';
 import { RuntimeModule } from './platform/runtime/runtime.module';
 import { ReadModelsModule } from '../projections/read-models.module';
 import { AuditModule } from './audit/audit.module';
+import { GraphqlApiModule } from './graphql/graphql.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
 export type AppOptions = SharedOptions;
@@ -37,6 +38,7 @@ function modules(options: AppOptions) {
     RuntimeModule,
     ReadModelsModule,
     AuditModule,
+    GraphqlApiModule,
   ];
 }
 

@@ -10,6 +10,6 @@ import { AppDirectory } from './queries/app-directory';
   imports: [CqrsModule],
   controllers: [AppsController],
   providers: [CreateAppHandler, AppAccess, AppDirectory, Credentials],
-  exports: [AppAccess, Credentials],
+  exports: [AppAccess, Credentials, AppDirectory],
 })
 export class AppsModule {}

@@ -14,6 +14,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // A GraphQL resolver's error (host type 'graphql') goes back to GraphQL untouched: the
+    // answer is already being written by Apollo, and graphql.module.ts's formatError gives
+    // it the same code and status through `describeError`.
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const req = http.getRequest<ApiRequest>();

@@ -1,18 +1,18 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { IncomingMessage } from 'node:http';
 import { DomainError } from '../shared/domain/domain-error';
 import { PUBLIC_KEY, ROLES_KEY } from './access.decorators';
 import type { Role } from './principal';
-import { setPrincipal } from './request-principal';
+import { requestOf, setPrincipal } from './request-principal';
 import { TokenService } from './token.service';
 
 const BEARER = /^Bearer +([\x21-\x7E]+) *$/i;
 
 /**
- * The global guard (`APP_GUARD`): every route needs `Authorization: Bearer <token>` of a
- * role it lists in `@Roles`, unless it is `@Public()`. Fails closed: a route with neither
- * decorator is refused to everyone. The token is never part of an answer or a log line.
+ * The global guard (`APP_GUARD`): every route, and every GraphQL query, mutation and
+ * resolved field, needs `Authorization: Bearer <token>` of a role it lists in `@Roles`,
+ * unless it is `@Public()`. Fails closed: a handler with neither decorator is refused to
+ * everyone. The token is never part of an answer or a log line.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -26,10 +26,11 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    // Only HTTP carries a bearer token today; any other transport is refused until it is wired.
-    if (context.getType() !== 'http') return false;
+    // HTTP routes and GraphQL resolvers (over the same HTTP request) carry a bearer token;
+    // any other transport is refused until it is wired.
+    const req = requestOf(context);
+    if (!req) return false;
 
-    const req = context.switchToHttp().getRequest<IncomingMessage>();
     const header = req.headers.authorization;
     if (header === undefined || header === '') {
       throw new DomainError('AUTH.MISSING_TOKEN', 'Send a token: Authorization: Bearer <token>.');

@@ -5,7 +5,7 @@ import type { ApiRequest } from '../http/http-types';
 import { requestIdOf } from '../http/request-id';
 import type { CommandContext } from '../shared/cqrs/command-context';
 import { actorOf, Principal } from './principal';
-import { principalOf } from './request-principal';
+import { principalOf, requestOf } from './request-principal';
 
 const CAUSATION_ID = Symbol('causationId');
 
@@ -34,12 +34,19 @@ export function commandContextOf(req: IncomingMessage): CommandContext {
   };
 }
 
-/** `@CurrentPrincipal() principal: Principal` in a handler. */
+/** The request of a route or a GraphQL resolver; anything else is a programming error. */
+function handlerRequest(context: ExecutionContext): IncomingMessage {
+  const req = requestOf(context);
+  if (!req) throw new Error(`No HTTP request behind this ${context.getType()} handler.`);
+  return req;
+}
+
+/** `@CurrentPrincipal() principal: Principal` in a handler or a resolver. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  principalOfRequest(context.switchToHttp().getRequest<IncomingMessage>()),
+  principalOfRequest(handlerRequest(context)),
 );
 
-/** `@RequestContext() context: CommandContext` in a handler, to pass to a command. */
+/** `@RequestContext() context: CommandContext` in a handler or a resolver, to pass to a command. */
 export const RequestContext = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  commandContextOf(context.switchToHttp().getRequest<IncomingMessage>()),
+  commandContextOf(handlerRequest(context)),
 );
