@@ -38,6 +38,13 @@ class PoisonEvent extends Error {
   }
 }
 
+/** A batch `applyBatch` refused as a whole: the runner then applies it one event at a time. */
+class BatchRefused extends Error {
+  constructor(readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /**
  * Feeds one projection from its checkpoint: reads a page of the log, applies the events it
  * handles and moves the checkpoint in one transaction, so a crash never applies an event
@@ -180,12 +187,24 @@ export class ProjectionRunner {
     try {
       await this.applyAll(events);
     } catch (error) {
-      if (!(error instanceof PoisonEvent)) throw error;
-      // Apply what comes before the poison event, then park on it.
-      const before = events.filter((e) => e.position < error.event.position);
-      if (before.length > 0) await this.applyAll(before);
-      await this.park(error.event, error.cause);
-      return before.length;
+      if (error instanceof PoisonEvent) {
+        // Apply what comes before the poison event, then park on it.
+        const before = events.filter((e) => e.position < error.event.position);
+        if (before.length > 0) await this.applyAll(before);
+        await this.park(error.event, error.cause);
+        return before.length;
+      }
+      if (!(error instanceof BatchRefused)) throw error;
+      // The batch was refused as a whole: one event per transaction finds the one at fault.
+      for (const [index, event] of events.entries()) {
+        try {
+          await this.applyAll([event]);
+        } catch (single) {
+          if (!(single instanceof PoisonEvent)) throw single;
+          await this.park(single.event, single.cause);
+          return index;
+        }
+      }
     }
     return events.length;
   }
@@ -194,12 +213,20 @@ export class ProjectionRunner {
     const version = this.projection.version;
     await exclusive(this.db, () => this.db.transaction(async (manager) => {
       const tx: ProjectionTx = { manager, table: (table) => physicalTable(table, version) };
-      for (const event of events) {
-        if (!this.handles.has(event.type)) continue;
+      const handled = events.filter((event) => this.handles.has(event.type));
+      if (this.projection.applyBatch && handled.length > 0) {
         try {
-          await this.projection.apply(event, tx);
+          await this.projection.applyBatch(handled, tx);
         } catch (error) {
-          throw new PoisonEvent(event, error);
+          throw handled.length === 1 ? new PoisonEvent(handled[0], error) : new BatchRefused(error);
+        }
+      } else {
+        for (const event of handled) {
+          try {
+            await this.projection.apply(event, tx);
+          } catch (error) {
+            throw new PoisonEvent(event, error);
+          }
         }
       }
       await this.saveCheckpoint(manager, events[events.length - 1].position);

@@ -1,7 +1,7 @@
 import type { AddonEvent } from '../../src/addons/domain/addon.events';
 import type { AppEvent } from '../../src/apps/domain/app.events';
 import type { StoredEvent } from '../../src/event-store/event-store.port';
-import type { Projection, ProjectionTx } from '../projection';
+import { insertRows, Projection, ProjectionTx, selectByKeys } from '../projection';
 
 /** A sentence a person can read for an add-on or app event (never a secret). */
 export function summarize(stream: string, type: string, data: unknown): string {
@@ -87,8 +87,19 @@ export const auditProjection: Projection = {
     >),
     ...(Object.keys(ADDON_SUMMARIES) as Array<AddonEvent['type']>),
   ],
-  async apply(event: StoredEvent, tx: ProjectionTx): Promise<void> {
-    const q = (sql: string, params: unknown[]) => tx.manager.query(sql, params);
+  apply: (event, tx) => applyAudit([event], tx),
+  applyBatch: (events, tx) => applyAudit(events, tx),
+};
+
+/** A few statements per batch: the apps of its add-ons in one read, its entries in multi-row inserts. */
+async function applyAudit(events: readonly StoredEvent[], tx: ProjectionTx): Promise<void> {
+  const appOf = new Map<string, string>();
+  const addonIds = [...new Set(events.filter((e) => e.stream.startsWith('addon-')).map((e) => e.stream.slice('addon-'.length)))];
+  for (const row of await selectByKeys<{ addon_id: string; app: string }>(tx, tx.table('audit_addons'), 'addon_id', addonIds)) {
+    appOf.set(row.addon_id, row.app);
+  }
+  const newAddons: Array<[string, string]> = [];
+  const entries = events.map((event) => {
     let app: string | null = null;
     let addonId: string | null = null;
     let summary: string;
@@ -102,28 +113,28 @@ export const auditProjection: Projection = {
     } else {
       addonId = event.stream.slice('addon-'.length);
       const message = { type: event.type, data: event.data } as unknown as AddonEvent;
-      if (message.type === 'AddonProvisioned') {
-        await q(`INSERT OR IGNORE INTO ${tx.table('audit_addons')} (addon_id, app) VALUES (?, ?)`, [addonId, message.data.appName]);
+      if (message.type === 'AddonProvisioned' && !appOf.has(addonId)) {
+        appOf.set(addonId, message.data.appName);
+        newAddons.push([addonId, message.data.appName]);
       }
-      const [row]: Array<{ app: string }> = await q(`SELECT app FROM ${tx.table('audit_addons')} WHERE addon_id = ?`, [addonId]);
-      app = row?.app ?? null;
+      app = appOf.get(addonId) ?? null;
       summary = (ADDON_SUMMARIES[message.type] as (data: unknown) => string)(message.data);
     }
     const at = typeof event.data.at === 'string' ? event.data.at : String(event.metadata.occurredAt);
-    await q(
-      `INSERT INTO ${tx.table('audit')} (position, event_id, at, actor, action, app, addon_id, summary, correlation_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        event.position.toString(),
-        event.id,
-        at,
-        String(event.metadata.actor),
-        event.type,
-        app,
-        addonId,
-        summary,
-        String(event.metadata.$correlationId),
-      ],
-    );
-  },
-};
+    return [
+      event.position.toString(),
+      event.id,
+      at,
+      String(event.metadata.actor),
+      event.type,
+      app,
+      addonId,
+      summary,
+      String(event.metadata.$correlationId),
+    ];
+  });
+  await insertRows(tx, tx.table('audit_addons'), ['addon_id', 'app'], newAddons, { verb: 'INSERT OR IGNORE' });
+  await insertRows(tx, tx.table('audit'), AUDIT_COLUMNS, entries);
+}
+
+const AUDIT_COLUMNS = ['position', 'event_id', 'at', 'actor', 'action', 'app', 'addon_id', 'summary', 'correlation_id'];

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from '@nestjs/graphql';
+import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
 import type { AuditEntry } from '../../projections/audit/audit.query';
 import type { HistoryStep } from '../audit/replay/addon-replay';
 import { AddonModel } from './addon.model';
@@ -107,4 +107,32 @@ export class AddonStateAt {
 
   @Field(() => HistoryStepModel)
   step!: HistoryStepModel;
+}
+
+/** An add-on's availability in a calendar month against its SLA. */
+@ObjectType('Availability')
+export class AvailabilityModel {
+  @Field()
+  month!: string;
+
+  @Field(() => Float)
+  downtimeMinutes!: number;
+
+  @Field(() => Int)
+  incidents!: number;
+
+  @Field(() => Float, { nullable: true })
+  slaPercent!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  budgetMinutes!: number | null;
+
+  @Field(() => Float)
+  availabilityPercent!: number;
+
+  @Field({ description: 'met, breached or no-sla' })
+  status!: string;
+
+  @Field({ description: 'Whether the month is still under way' })
+  partial!: boolean;
 }

@@ -8,7 +8,8 @@ import { Roles } from '../security/access.decorators';
 import type { Principal } from '../security/principal';
 import { CurrentPrincipal } from '../security/request.decorators';
 import { DomainError } from '../shared/domain/domain-error';
-import { AddonStateAt, AuditPage, HistoryStepModel } from './audit.model';
+import { AddonStateAt, AuditPage, AvailabilityModel, HistoryStepModel } from './audit.model';
+import { AvailabilityService } from '../availability/availability.service';
 import { AppAuditArgs, AppEventsArgs, AuditArgs } from './audit.input';
 
 const DEFAULT_LIMIT = 100;
@@ -23,7 +24,28 @@ export class AuditResolver {
     private readonly readModels: ReadModels,
     private readonly access: AppAccess,
     private readonly store: EventStore,
+    private readonly availabilityService: AvailabilityService,
   ) {}
+
+  @Query(() => AvailabilityModel, { description: "An add-on's unplanned downtime in a month (UTC) against its SLA budget." })
+  @Roles('owner', 'support', 'platform')
+  async availability(
+    @Args('addonId') addonId: string,
+    @Args('month', { type: () => String, nullable: true }) month: string | null | undefined,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<AvailabilityModel> {
+    const a = await this.availabilityService.of(principal, addonId, month ?? undefined);
+    return {
+      month: a.month,
+      downtimeMinutes: a.downtime_minutes,
+      incidents: a.incidents,
+      slaPercent: a.sla_percent,
+      budgetMinutes: a.budget_minutes,
+      availabilityPercent: a.availability_percent,
+      status: a.status,
+      partial: a.partial,
+    };
+  }
 
   @Query(() => AuditPage, { description: 'The audit log, in log order, filtered and cursor-paginated (support).' })
   @Roles('support')

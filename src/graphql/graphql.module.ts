@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { GraphQLModule } from '@nestjs/graphql';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { AppsModule } from '../apps/apps.module';
+import { AuditModule } from '../audit/audit.module';
 import { describeError, ErrorBody } from '../http/error-response';
 import type { ApiRequest } from '../http/http-types';
 import { requestIdOf } from '../http/request-id';
@@ -80,6 +81,7 @@ const logFailures = {
   imports: [
     CqrsModule,
     AppsModule,
+    AuditModule,
     GraphQLModule.forRoot<ApolloDriverConfig>({
       driver: ApolloDriver,
       path: GRAPHQL_PATH,

@@ -161,6 +161,16 @@ describe('GraphQL API', () => {
     expect(own.body.errors).toBeUndefined();
   });
 
+  it("availability: the owner and support read the month's figures; another owner is NOT_FOUND", async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const own = await gql(alice, `{ availability(addonId: "${addonId}") { month downtimeMinutes incidents slaPercent budgetMinutes status partial } }`);
+    expect(own.body.errors).toBeUndefined();
+    expect(own.body.data.availability).toMatchObject({ month, downtimeMinutes: 0, incidents: 0, slaPercent: 98, status: 'met', partial: true });
+    const bySupport = await gql(support, `{ availability(addonId: "${addonId}", month: "${month}") { status } }`);
+    expect(bySupport.body.data.availability).toEqual({ status: 'met' });
+    onlyError(await gql(bob, `{ availability(addonId: "${addonId}") { status } }`), 'ADDON.NOT_FOUND', 404);
+  });
+
   it('a support token cannot run a mutation: AUTH.FORBIDDEN, and nothing is appended', async () => {
     const head = await s.head();
     const res = await gql(support, `mutation { changePlan(app: "shop", addonId: "${addonId}", planId: "postgresql-starter-512") { position } }`);
