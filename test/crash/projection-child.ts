@@ -4,13 +4,15 @@
  * `start <head> <checkpoints>`, then `progress <checkpoints>` each time a batch commits,
  * and `caught-up <head>` before it exits once both reach the head (unless killed first).
  * Checkpoints read `backups=<position> audit=<position>` (`-` before the first batch).
- * PROJECTION_BATCH_SIZE sets the events per batch.
+ * PROJECTION_BATCH_SIZE sets the events per batch; PAUSE_INSIDE_BATCH_AFTER holds an audit
+ * batch's transaction open (see below) so that a kill lands inside it.
  */
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { auditProjection } from '../../projections/audit/audit.projection';
 import { backupsProjection } from '../../projections/backups/backups.projection';
+import type { Projection } from '../../projections/projection';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { openReadStore } from '../../projections/read-store';
 
@@ -25,7 +27,21 @@ async function main(): Promise<void> {
   if (!dataDir) throw new Error('DATA_DIR is not set');
   const store = await SqliteEventStore.open({ file: join(dataDir, 'events.sqlite') });
   const db = await openReadStore(join(dataDir, 'read-models.sqlite'));
-  const runners = [backupsProjection, auditProjection].map((p) => new ProjectionRunner(p, store, db, { batchSize, idleMs: 50 }));
+  // PAUSE_INSIDE_BATCH_AFTER=<position>: the audit batch passing it writes its rows, prints
+  // `in-batch <first>-<last>` and waits with its transaction open (for the parent's SIGKILL).
+  const pauseAfter = process.env.PAUSE_INSIDE_BATCH_AFTER ? BigInt(process.env.PAUSE_INSIDE_BATCH_AFTER) : null;
+  const audit: Projection = {
+    ...auditProjection,
+    applyBatch: async (events, tx) => {
+      await auditProjection.applyBatch!(events, tx);
+      const last = events[events.length - 1].position;
+      if (pauseAfter !== null && last > pauseAfter) {
+        say(`in-batch ${events[0].position}-${last}`);
+        await sleep(60_000);
+      }
+    },
+  };
+  const runners = [backupsProjection, audit].map((p) => new ProjectionRunner(p, store, db, { batchSize, idleMs: 50 }));
   for (const runner of runners) await runner.prepare();
   const head = (await store.headPosition())?.toString() ?? null;
   const checkpoints = () => runners.map((r) => `${r.state.name}=${r.state.position ?? '-'}`).join(' ');

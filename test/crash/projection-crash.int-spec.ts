@@ -50,10 +50,10 @@ class ProjectionChild {
   private readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'projection-child.ts')], {
       cwd: join(__dirname, '../..'),
-      env: { ...process.env, DATA_DIR: dataDir, PROJECTION_BATCH_SIZE: String(BATCH_SIZE) },
+      env: { ...process.env, DATA_DIR: dataDir, PROJECTION_BATCH_SIZE: String(BATCH_SIZE), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000));
@@ -128,15 +128,12 @@ describe('read models after kill -9', () => {
     expect(log.events).toBe(EVENTS);
 
     // ---- the first child, killed while catching up ----
-    const first = new ProjectionChild(dataDir);
-    children.push(first);
     const killAfter = BigInt(Math.max(3 * BATCH_SIZE, EVENTS / 4));
-    await first.until('a few batches', () => {
-      const at = first.checkpoints;
-      return at !== null && PROJECTIONS.every((p) => (at[p.name] ?? 0n) >= killAfter);
-    });
-    // Somewhere inside the batches in flight, not right on a commit (a batch of audit takes tens of ms).
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 60));
+    // Killed inside an audit batch: its rows written, its transaction not committed.
+    const first = new ProjectionChild(dataDir, { PAUSE_INSIDE_BATCH_AFTER: String(killAfter) });
+    children.push(first);
+    await first.until('a batch in flight', () => /^in-batch /m.test(first.text));
+    const inBatch = /^in-batch (\d+)-(\d+)$/m.exec(first.text)!;
     first.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const printed = first.checkpoints!;
@@ -162,6 +159,9 @@ describe('read models after kill -9', () => {
       expect(at).toBeGreaterThanOrEqual(3n * BigInt(BATCH_SIZE));
       expect(at).toBeLessThan(head);
     }
+    // The batch in flight wrote its rows but never committed: none of them is there.
+    expect(killedAt.audit).toBe(BigInt(inBatch[1]) - 1n);
+    console.log(`killed inside the audit batch ${inBatch[1]}-${inBatch[2]}`);
     // The audit has one row per event (every event here is one it handles): exactly the rows up to its checkpoint.
     expect(BigInt(audit.n)).toBe(killedAt.audit);
     expect(BigInt(audit.last ?? 0)).toBe(killedAt.audit);
