@@ -184,7 +184,12 @@ describe('ProjectionRunner', () => {
         expect(await checkpoint(db, 'backups', 1)).toMatchObject({ status: 'retired' });
         expect(await checkpoint(db, 'backups', 2)).toMatchObject({ status: 'active', position: String(history.length) });
         expect({ a: await listBackups(reader.manager, V2, A, AT), b: await listBackups(reader.manager, V2, B, AT) }).toEqual(before);
-        // The retired version is emptied.
+        // The retired version still answers a query that resolved its tables just before the
+        // switch; it is emptied at the next start.
+        expect(await listBackups(reader.manager, V1, A, AT)).toEqual(before.a);
+        const restarted = new ProjectionRunner(v2, v1.store, db, { batchSize: 4, idleMs: 10 });
+        await restarted.prepare();
+        expect(restarted.state).toMatchObject({ version: 2, status: 'active', position: String(history.length) });
         expect(await db.query('SELECT COUNT(*) AS n FROM backups_v1')).toEqual([{ n: 0 }]);
         await reader.destroy();
       } finally {

@@ -77,6 +77,7 @@ export class ProjectionRunner {
    */
   async prepare(): Promise<void> {
     const { name, version } = this.projection;
+    await this.emptyRetired();
     const rows: Array<{ status: string; position: string | null; parked_position: string | null; parked_error: string | null }> =
       await exclusive(this.db, () => this.db.query('SELECT status, position, parked_position, parked_error FROM projection_checkpoints WHERE name = ? AND version = ?', [
         name,
@@ -103,6 +104,19 @@ export class ProjectionRunner {
       );
     }));
     if (this.status === 'building') this.logger.log(`Building version ${version} from zero; queries read the active version meanwhile`);
+  }
+
+  /** Empties the tables of versions replaced by a newer one (kept until now for the queries reading them). */
+  private async emptyRetired(): Promise<void> {
+    const { name, version, tables } = this.projection;
+    const retired: Array<{ version: number }> = await exclusive(this.db, () =>
+      this.db.query(`SELECT version FROM projection_checkpoints WHERE name = ? AND status = 'retired' AND version != ?`, [name, version]),
+    );
+    for (const { version: old } of retired) {
+      for (const table of tables) {
+        await exclusive(this.db, () => this.db.query(`DELETE FROM ${physicalTable(table, old)}`)).catch(() => undefined);
+      }
+    }
   }
 
   /** Runs in the background until `stop`. */
@@ -269,14 +283,13 @@ export class ProjectionRunner {
     );
   }
 
-  /** Caught up: this version becomes the one queries read; the previous one is emptied. */
+  /**
+   * Caught up: this version becomes the one queries read. The previous one's rows stay
+   * until the next start (a query may still be reading them); `prepare` empties them.
+   */
   private async switchOver(): Promise<void> {
     const { name, version, tables } = this.projection;
     await exclusive(this.db, () => this.db.transaction(async (manager) => {
-      const old: Array<{ version: number }> = await manager.query(
-        `SELECT version FROM projection_checkpoints WHERE name = ? AND status = 'active'`,
-        [name],
-      );
       await manager.query(`UPDATE projection_checkpoints SET status = 'retired', updated_at = ? WHERE name = ? AND status = 'active'`, [
         new Date().toISOString(),
         name,
@@ -286,11 +299,6 @@ export class ProjectionRunner {
         name,
         version,
       ]);
-      for (const { version: retired } of old) {
-        for (const table of tables) {
-          await manager.query(`DELETE FROM ${physicalTable(table, retired)}`).catch(() => undefined);
-        }
-      }
     }));
     this.status = 'active';
     this.logger.log(`Version ${version} caught up: queries read it now`);
