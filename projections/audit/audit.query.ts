@@ -13,6 +13,33 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** The filters of an audit query as sent (REST query string or GraphQL arguments), all optional. */
+export interface AuditQuery {
+  addon?: string;
+  actor?: string;
+  type?: string;
+  from?: string;
+  to?: string;
+  after?: string;
+  limit?: number;
+}
+
+const DEFAULT_LIMIT = 100;
+
+/** The filter of a validated query, restricted to `app` when given. */
+export function auditFilterOf(query: AuditQuery, app: string | undefined): AuditFilter {
+  return {
+    ...(app !== undefined && { app }),
+    ...(query.addon !== undefined && { addonId: query.addon }),
+    ...(query.actor !== undefined && { actor: query.actor }),
+    ...(query.type !== undefined && { type: query.type }),
+    ...(query.from !== undefined && { from: new Date(query.from).toISOString() }),
+    ...(query.to !== undefined && { to: new Date(query.to).toISOString() }),
+    ...(query.after !== undefined && { after: BigInt(query.after) }),
+    limit: query.limit ?? DEFAULT_LIMIT,
+  };
+}
+
 export interface AuditEntry {
   position: string;
   at: string;

@@ -1,5 +1,5 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { listAudit } from '../../projections/audit/audit.query';
+import { auditFilterOf, listAudit } from '../../projections/audit/audit.query';
 import { ReadModels } from '../../projections/read-models';
 import { AppAccess } from '../apps/app-access.service';
 import { historyStep, HistoryStep, parseReplayPoint, replayAddon } from '../audit/replay/addon-replay';
@@ -11,8 +11,6 @@ import { DomainError } from '../shared/domain/domain-error';
 import { AddonStateAt, AuditPage, AvailabilityModel, HistoryStepModel } from './audit.model';
 import { AvailabilityService } from '../availability/availability.service';
 import { AppAuditArgs, AppEventsArgs, AuditArgs } from './audit.input';
-
-const DEFAULT_LIMIT = 100;
 
 /**
  * The audit log (read model) and audit replay (event store) over GraphQL, as
@@ -88,16 +86,7 @@ export class AuditResolver {
 
   private async page(args: AppAuditArgs, app: string | undefined): Promise<AuditPage> {
     const table = await this.readModels.table('audit', 'audit');
-    const page = await listAudit(this.readModels.db.manager, table, {
-      ...(app !== undefined && { app }),
-      ...(args.addon !== undefined && { addonId: args.addon }),
-      ...(args.actor !== undefined && { actor: args.actor }),
-      ...(args.type !== undefined && { type: args.type }),
-      ...(args.from !== undefined && { from: new Date(args.from).toISOString() }),
-      ...(args.to !== undefined && { to: new Date(args.to).toISOString() }),
-      ...(args.after !== undefined && { after: BigInt(args.after) }),
-      limit: args.limit ?? DEFAULT_LIMIT,
-    });
+    const page = await listAudit(this.readModels.db.manager, table, auditFilterOf(args, app));
     return AuditPage.from(page);
   }
 }

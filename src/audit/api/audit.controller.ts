@@ -1,14 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { listAudit } from '../../../projections/audit/audit.query';
+import { auditFilterOf, listAudit } from '../../../projections/audit/audit.query';
 import { ReadModels } from '../../../projections/read-models';
 import { AppAccess } from '../../apps/app-access.service';
 import { Roles } from '../../security/access.decorators';
 import type { Principal } from '../../security/principal';
 import { CurrentPrincipal } from '../../security/request.decorators';
 import { AppAuditQueryDto, AuditQueryDto } from './audit-query.dto';
-
-const DEFAULT_LIMIT = 100;
 
 /** Who did what, from the audit read model: one entry per event, never a secret. */
 @ApiTags('audit')
@@ -40,15 +38,6 @@ export class AuditController {
 
   private async page(query: AppAuditQueryDto, app: string | undefined) {
     const table = await this.readModels.table('audit', 'audit');
-    return listAudit(this.readModels.db.manager, table, {
-      ...(app !== undefined && { app }),
-      ...(query.addon !== undefined && { addonId: query.addon }),
-      ...(query.actor !== undefined && { actor: query.actor }),
-      ...(query.type !== undefined && { type: query.type }),
-      ...(query.from !== undefined && { from: new Date(query.from).toISOString() }),
-      ...(query.to !== undefined && { to: new Date(query.to).toISOString() }),
-      ...(query.after !== undefined && { after: BigInt(query.after) }),
-      limit: query.limit ?? DEFAULT_LIMIT,
-    });
+    return listAudit(this.readModels.db.manager, table, auditFilterOf(query, app));
   }
 }
