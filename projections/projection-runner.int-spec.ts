@@ -262,4 +262,66 @@ describe('ProjectionRunner', () => {
       }
     });
   });
+
+  describe('a build from zero creates its secondary indexes once caught up', () => {
+    const ADDON = randomUUID();
+    const history = onAddon(ADDON, [...running(STARTER, { addonId: ADDON }), ...manualBackups(8, '2025-01-01T08:00:00.000Z')]);
+    const AUDIT_INDEXES = ['audit_v1_by_actor', 'audit_v1_by_addon', 'audit_v1_by_app'];
+
+    const indexes = async (db: DataSource) =>
+      ((await db.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_v1' AND sql IS NOT NULL ORDER BY name`)) as Array<{
+        name: string;
+      }>).map((r) => r.name);
+    const deferred = async (db: DataSource) =>
+      ((await db.query(`SELECT deferred_indexes FROM projection_checkpoints WHERE name = 'audit'`)) as Array<{ deferred_indexes: string | null }>)[0]
+        ?.deferred_indexes;
+
+    it('drops them at the start, keeps their definitions through a crash, and a query by app uses them at the end', async () => {
+      const files = tempFiles();
+      const store = await SqliteEventStore.open({ file: files.file('events.sqlite') });
+      try {
+        await appendEvents(store, history);
+        let db = await openReadStore(files.file('read.sqlite'));
+        expect(await indexes(db)).toEqual(AUDIT_INDEXES); // as the migration made them
+
+        // The first process reads two batches of 3, then its store fails: it dies mid-build.
+        let reads = 0;
+        const failing = new Proxy(store, {
+          get: (target, prop) =>
+            prop === 'readAll'
+              ? (...args: Parameters<typeof store.readAll>) => (++reads > 2 ? Promise.reject(new Error('gone')) : target.readAll(...args))
+              : Reflect.get(target, prop, target),
+        });
+        const first = new ProjectionRunner(auditProjection, failing, db, { batchSize: 3, idleMs: 10 });
+        await first.prepare();
+        expect(await indexes(db)).toEqual([]);
+        await expect(first.catchUp()).rejects.toThrow('gone');
+        expect(first.state.position).toBe('6');
+        await db.destroy();
+
+        // The next one resumes at 6 with the definitions still pending, and builds them once caught up.
+        db = await openReadStore(files.file('read.sqlite'));
+        expect(JSON.parse((await deferred(db))!)).toHaveLength(3);
+        const second = new ProjectionRunner(auditProjection, store, db, { batchSize: 3, idleMs: 10 });
+        await second.prepare();
+        expect(second.state.position).toBe('6');
+        await second.catchUp();
+        expect(second.state.position).toBe(String(history.length));
+        expect(await indexes(db)).toEqual(AUDIT_INDEXES);
+        expect(await deferred(db)).toBeNull();
+        const plan: Array<{ detail: string }> = await db.query(`EXPLAIN QUERY PLAN SELECT * FROM audit_v1 WHERE app = ? ORDER BY position`, ['app']);
+        expect(plan.map((p) => p.detail).join(' ')).toContain('audit_v1_by_app');
+        expect(await db.query('SELECT count(*) AS n FROM audit_v1')).toEqual([{ n: history.length }]);
+
+        // Later batches go into indexed tables: nothing drops them again.
+        await appendEvents(store, onAddon(ADDON, manualBackups(1, '2025-02-01T08:00:00.000Z')));
+        await second.catchUp();
+        expect(await indexes(db)).toEqual(AUDIT_INDEXES);
+        await db.destroy();
+      } finally {
+        await store.close();
+        files.remove();
+      }
+    });
+  });
 });

@@ -4,7 +4,9 @@ import type { EventFilter, EventStore, StoredEvent } from '../src/event-store/ev
 import { physicalTable, Projection, ProjectionTx } from './projection';
 
 /** The streams read models are built from. */
-const FILTER: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+export const PROJECTED_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+/** Events per read of the log; a batch is read in several. */
+export const READ_PAGE = 500;
 
 export interface ProjectionRunnerOptions {
   /** Events per transaction. */
@@ -57,6 +59,10 @@ export class ProjectionRunner {
   private position: bigint | null = null;
   private status: 'building' | 'active' = 'active';
   private parked: { position: string; error: string } | null = null;
+  /** Secondary indexes dropped while this version fills from zero, created once caught up. */
+  private deferredIndexes: string[] = [];
+  /** The next page, read while the current one is applied (only when behind the log). */
+  private ahead: { after: bigint; page: Promise<StoredEvent[]> } | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -78,32 +84,82 @@ export class ProjectionRunner {
   async prepare(): Promise<void> {
     const { name, version } = this.projection;
     await this.emptyRetired();
-    const rows: Array<{ status: string; position: string | null; parked_position: string | null; parked_error: string | null }> =
-      await exclusive(this.db, () => this.db.query('SELECT status, position, parked_position, parked_error FROM projection_checkpoints WHERE name = ? AND version = ?', [
-        name,
-        version,
-      ]));
+    const rows: CheckpointRow[] = await exclusive(this.db, () =>
+      this.db.query(
+        'SELECT status, position, parked_position, parked_error, deferred_indexes FROM projection_checkpoints WHERE name = ? AND version = ?',
+        [name, version],
+      ),
+    );
     const row = rows[0];
     if (row && row.status !== 'retired') {
       this.status = row.status as 'building' | 'active';
       this.position = row.position === null ? null : BigInt(row.position);
       this.parked = row.parked_position ? { position: row.parked_position, error: row.parked_error ?? '' } : null;
+      this.deferredIndexes = row.deferred_indexes ? (JSON.parse(row.deferred_indexes) as string[]) : [];
       return;
     }
-    await exclusive(this.db, () => this.db.transaction(async (manager) => {
-      const active: unknown[] = await manager.query(`SELECT 1 FROM projection_checkpoints WHERE name = ? AND status = 'active'`, [name]);
-      this.status = active.length > 0 ? 'building' : 'active';
-      this.position = null;
-      this.parked = null;
-      for (const table of this.projection.tables) await manager.query(`DELETE FROM ${physicalTable(table, version)}`);
-      await manager.query(
-        `INSERT INTO projection_checkpoints (name, version, status, position, updated_at) VALUES (?, ?, ?, NULL, ?)
-         ON CONFLICT (name, version) DO UPDATE SET status = excluded.status, position = NULL,
-           parked_position = NULL, parked_error = NULL, updated_at = excluded.updated_at`,
-        [name, version, this.status, new Date().toISOString()],
-      );
-    }));
+    await this.fromZero('new');
     if (this.status === 'building') this.logger.log(`Building version ${version} from zero; queries read the active version meanwhile`);
+  }
+
+  /**
+   * Empties this version's tables and sets its checkpoint before the first event, in one
+   * transaction (`npm run projections -- rebuild`). It keeps its status: an active version
+   * is rebuilt in place, a building one goes on building.
+   */
+  async rebuildFromZero(): Promise<void> {
+    await this.fromZero('keep');
+  }
+
+  /**
+   * Resets this version to the start of the log: no rows, no checkpoint, not parked, and
+   * its tables' secondary indexes dropped until it has caught up (their definitions kept
+   * in the checkpoint row, so a crash in between restores them all the same).
+   */
+  private async fromZero(status: 'new' | 'keep'): Promise<void> {
+    const { name, version, tables } = this.projection;
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      if (status === 'new') {
+        const active: unknown[] = await manager.query(`SELECT 1 FROM projection_checkpoints WHERE name = ? AND status = 'active'`, [name]);
+        this.status = active.length > 0 ? 'building' : 'active';
+      }
+      const physical = tables.map((table) => physicalTable(table, version));
+      const indexes: Array<{ name: string; sql: string }> = await manager.query(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+         AND tbl_name IN (${physical.map(() => '?').join(', ')}) ORDER BY name`,
+        physical,
+      );
+      for (const index of indexes) await manager.query(`DROP INDEX ${index.name}`);
+      // A reset while indexes were still deferred keeps their definitions.
+      const deferred = [...new Set([...this.deferredIndexes, ...indexes.map((index) => index.sql)])];
+      for (const table of physical) await manager.query(`DELETE FROM ${table}`);
+      await manager.query(
+        `INSERT INTO projection_checkpoints (name, version, status, position, deferred_indexes, updated_at) VALUES (?, ?, ?, NULL, ?, ?)
+         ON CONFLICT (name, version) DO UPDATE SET status = excluded.status, position = NULL,
+           parked_position = NULL, parked_error = NULL, deferred_indexes = excluded.deferred_indexes, updated_at = excluded.updated_at`,
+        [name, version, this.status, deferred.length > 0 ? JSON.stringify(deferred) : null, new Date().toISOString()],
+      );
+      this.deferredIndexes = deferred;
+    }));
+    this.position = null;
+    this.parked = null;
+    this.ahead = undefined;
+  }
+
+  /** Caught up: creates the indexes deferred while filling from zero (a sort each), in one transaction. */
+  private async restoreIndexes(): Promise<void> {
+    if (this.deferredIndexes.length === 0) return;
+    const started = Date.now();
+    await exclusive(this.db, () => this.db.transaction(async (manager) => {
+      for (const sql of this.deferredIndexes) await manager.query(sql);
+      await manager.query('UPDATE projection_checkpoints SET deferred_indexes = NULL, updated_at = ? WHERE name = ? AND version = ?', [
+        new Date().toISOString(),
+        this.projection.name,
+        this.projection.version,
+      ]);
+    }));
+    this.logger.log(`Caught up: created ${this.deferredIndexes.length} index(es) in ${Date.now() - started} ms`);
+    this.deferredIndexes = [];
   }
 
   /** Empties the tables of versions replaced by a newer one (kept until now for the queries reading them). */
@@ -140,6 +196,9 @@ export class ProjectionRunner {
     this.running = false;
     this.wake();
     await this.loop;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    await ahead?.page.catch(() => undefined);
   }
 
   /** Cuts an idle wait short: new events are likely there. */
@@ -186,17 +245,24 @@ export class ProjectionRunner {
     if (this.parked) return 0;
     const from = this.position;
     const until = this.options.until;
-    if (until !== undefined && from !== null && from >= until) return 0;
-    const page = await this.store.readAll({
-      fromPosition: from ?? 'start',
-      maxCount: this.options.batchSize + (from === null ? 0 : 1),
-      filter: FILTER,
-    });
-    const events = page.filter((e) => (from === null || e.position > from) && (until === undefined || e.position <= until));
+    if (until !== undefined && from !== null && from >= until) {
+      await this.restoreIndexes();
+      return 0;
+    }
+    const page = await this.nextPage(from);
+    const events = until === undefined ? page : page.filter((e) => e.position <= until);
     if (events.length === 0) {
+      await this.restoreIndexes();
       // A replay stopped at `until` is not caught up: it does not become the active version.
       if (this.status === 'building' && until === undefined) await this.switchOver();
       return 0;
+    }
+    const last = events[events.length - 1].position;
+    // Behind the log (a full batch): read the next one while this one is applied.
+    if (events.length >= this.options.batchSize && (until === undefined || last < until)) {
+      const next = this.read(last);
+      next.catch(() => undefined); // awaited, or discarded, later
+      this.ahead = { after: last, page: next };
     }
     try {
       await this.applyAll(events);
@@ -221,6 +287,40 @@ export class ProjectionRunner {
       }
     }
     return events.length;
+  }
+
+  /**
+   * Up to `batchSize` events after `from`, read in pages of at most READ_PAGE: between two
+   * pages the event loop is free to drive the batch being written meanwhile (a page of
+   * thousands parsed at once would hold it up).
+   */
+  private async read(from: bigint | null): Promise<StoredEvent[]> {
+    const { batchSize, until } = this.options;
+    const events: StoredEvent[] = [];
+    let after = from;
+    while (events.length < batchSize) {
+      const want = Math.min(READ_PAGE, batchSize - events.length);
+      // Bounds are inclusive: a page from `after` starts with that event itself, dropped here.
+      const page = await this.store.readAll({ fromPosition: after ?? 'start', maxCount: want + (after === null ? 0 : 1), filter: PROJECTED_STREAMS });
+      const fresh = after === null ? page : page.filter((e) => e.position > after!);
+      events.push(...fresh);
+      if (fresh.length < want) break;
+      after = fresh[fresh.length - 1].position;
+      if (until !== undefined && after >= until) break;
+    }
+    return events;
+  }
+
+  /** The batch read ahead when it starts where the checkpoint is and holds events; else a fresh read. */
+  private async nextPage(from: bigint | null): Promise<StoredEvent[]> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead && from !== null && ahead.after === from) {
+      const page = await ahead.page.catch(() => null);
+      // Empty (events may have come since) or failed: read again.
+      if (page && page.length > 0) return page;
+    }
+    return this.read(from);
   }
 
   private async applyAll(events: readonly StoredEvent[]): Promise<void> {
@@ -329,6 +429,14 @@ async function exclusive<T>(db: DataSource, work: () => Promise<T>): Promise<T> 
   const run = previous.then(work, work);
   locks.set(db, run.catch(() => undefined));
   return run;
+}
+
+interface CheckpointRow {
+  status: string;
+  position: string | null;
+  parked_position: string | null;
+  parked_error: string | null;
+  deferred_indexes: string | null;
 }
 
 function describe(error: unknown): string {

@@ -4,7 +4,7 @@ import { AppConfig } from '../src/config/app-config';
 import { EventStore } from '../src/event-store/event-store.port';
 import { DomainError } from '../src/shared/domain/domain-error';
 import { physicalTable, Projection, PROJECTIONS } from './projection';
-import type { ProjectionRunner, ProjectionStatus } from './projection-runner';
+import { PROJECTED_STREAMS, type ProjectionRunner, type ProjectionStatus } from './projection-runner';
 
 /** DI token of the read store's TypeORM DataSource for queries. */
 export const READ_STORE = Symbol('READ_STORE');
@@ -35,7 +35,7 @@ export class ReadModels {
     let target = parsePosition(minPosition);
     if (streams === 'all') {
       // The last event the read models follow (not the log's head: other streams do not move their checkpoints).
-      const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, filter: { streamPrefixes: ['addon-', 'app-'] } });
+      const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, filter: PROJECTED_STREAMS });
       if (last && (target === null || last.position > target)) target = last.position;
       streams = [];
     }

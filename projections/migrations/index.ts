@@ -3,6 +3,7 @@ import { BackupsV11795300000001 } from './1795300000001-backups-v1';
 import { AuditV11795300000002 } from './1795300000002-audit-v1';
 import { AddonsAvailabilityV11795300000003 } from './1795300000003-addons-availability-v1';
 import { AppsV11795300000004 } from './1795300000004-apps-v1';
+import { DeferredIndexes1795300000005 } from './1795300000005-deferred-indexes';
 
 /** Every migration of the read store, in order. A projection's new version comes with one creating its tables. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   AuditV11795300000002,
   AddonsAvailabilityV11795300000003,
   AppsV11795300000004,
+  DeferredIndexes1795300000005,
 ];

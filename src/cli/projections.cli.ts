@@ -41,17 +41,8 @@ async function rebuild(projection: Projection): Promise<void> {
   const store = await openEventStore(config);
   mkdirSync(dirname(config.readModels.file), { recursive: true });
   const db = await openReadStore(config.readModels.file);
-  const { name, version, tables } = projection;
+  const { name, version } = projection;
   try {
-    await db.transaction(async (manager) => {
-      for (const table of tables) await manager.query(`DELETE FROM ${physicalTable(table, version)}`);
-      await manager.query(
-        `UPDATE projection_checkpoints SET position = NULL, parked_position = NULL, parked_error = NULL, updated_at = ?
-         WHERE name = ? AND version = ?`,
-        [new Date().toISOString(), name, version],
-      );
-    });
-
     const head = await store.headPosition();
     const bar = progressBar(`${name} v${version} |{bar}| {percentage}% | {events} events read | position {value}/{total}`);
     let read = 0;
@@ -67,6 +58,7 @@ async function rebuild(projection: Projection): Promise<void> {
     });
     const runner = new ProjectionRunner(projection, observed, db, { batchSize: config.readModels.batchSize, idleMs: 0 });
     await runner.prepare();
+    await runner.rebuildFromZero();
     bar.start(Number(head ?? 0), 0, { events: 0 });
     const started = performance.now();
     try {
