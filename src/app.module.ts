@@ -16,6 +16,7 @@ import { RuntimeModule } from './platform/runtime/runtime.module';
 import { ReadModelsModule } from '../projections/read-models.module';
 import { AuditModule } from './audit/audit.module';
 import { GraphqlApiModule } from './graphql/graphql.module';
+import { PublicEventsModule } from './public-events/public-events.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
 export type AppOptions = SharedOptions;
@@ -39,6 +40,7 @@ function modules(options: AppOptions) {
     ReadModelsModule,
     AuditModule,
     GraphqlApiModule,
+    PublicEventsModule,
   ];
 }
 
