@@ -17,8 +17,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AddonEvent, AddonNode } from '../src/addons/domain/addon.events';
-import type { AppEvent } from '../src/apps/domain/app.events';
+import { ADDON_EVENT_SCHEMA_VERSIONS, AddonEvent, AddonNode, REPLICA_SITES } from '../src/addons/domain/addon.events';
+import { APP_EVENT_SCHEMA_VERSIONS, AppEvent } from '../src/apps/domain/app.events';
 import {
   DATABASE_TYPES,
   DatabaseType,
@@ -32,6 +32,7 @@ import {
 import { DEFAULT_PROJECTION_BATCH_SIZE } from '../src/config/app-config';
 import type { EventStore, JsonObject, NewEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
+import { withUpcasting } from '../src/event-store/upcasting-event-store';
 import { compactUtc } from '../src/shared/domain/time';
 import { listAudit } from '../projections/audit/audit.query';
 import { auditProjection } from '../projections/audit/audit.projection';
@@ -110,6 +111,8 @@ const nodesFor = (resourceId: string, planId: string): AddonNode[] => {
   ];
 };
 
+const SCHEMA_VERSIONS = { ...ADDON_EVENT_SCHEMA_VERSIONS, ...APP_EVENT_SCHEMA_VERSIONS };
+
 /**
  * Appends `count` events of a simulated platform to `store`, day after day: each day's
  * events of one stream go in one append (with its exact expected revision), and a day's
@@ -136,11 +139,13 @@ export async function generateLog(store: EventStore, count: number, seed = 42): 
       const emit = (stream: string, event: AddonEvent | AppEvent) => {
         const id = randomUUID();
         const list = batches.get(stream) ?? [];
+        // Written as the app writes today: at each type's current schema version.
+        const schemaVersion = (SCHEMA_VERSIONS as Record<string, number>)[event.type];
         list.push({
           id,
           type: event.type,
           data: event.data as unknown as JsonObject,
-          metadata: { $correlationId: correlationId, $causationId: causationId, actor, occurredAt: event.data.at, schemaVersion: 1 },
+          metadata: { $correlationId: correlationId, $causationId: causationId, actor, occurredAt: event.data.at, schemaVersion },
         });
         batches.set(stream, list);
         causationId = id;
@@ -245,7 +250,7 @@ export async function generateLog(store: EventStore, count: number, seed = 42): 
               backupId: b.id,
               sizeBytes: 1_048_576 + r.int(4_000_000_000),
               checksum: `sha256:${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`,
-              replicas: ['osc-fr1-a', 'osc-fr1-b', 'outscale-snapshot'],
+              replicas: REPLICA_SITES.map((site) => ({ site, path: `/${addon.id}/${b.id}.dump.gz` })),
               at: at(minute + 2),
             },
           });
@@ -532,7 +537,8 @@ async function main(): Promise<void> {
   const files = tempFiles('db-addons-bench-projections-');
   try {
     // ---- the log ----
-    const store = await SqliteEventStore.open({ file: files.file('events.sqlite'), synchronous: 'NORMAL' });
+    // Read as the app reads it: through the upcasters (the log is written at current versions, so they only check).
+    const store = withUpcasting(await SqliteEventStore.open({ file: files.file('events.sqlite'), synchronous: 'NORMAL' }));
     let t = performance.now();
     const log = await generateLog(store, target);
     const generation = { seconds: round((performance.now() - t) / 1000), eventsPerSecond: Math.round(log.events / ((performance.now() - t) / 1000)) };
@@ -628,7 +634,7 @@ async function main(): Promise<void> {
 
     const notes = [
       `The log: ${log.events} events on ${log.apps.length} app and ${log.addons.length} add-on streams over ${Math.round((log.endsAt.getTime() - HISTORY_START) / DAY_MS)} simulated days; read model rows: ${JSON.stringify(rowCounts)}.`,
-      `The ceiling reads the same pages as the runner (filter on addon- and app- streams, ${READ_PAGE} events a page, from the last position) and parses them; it applies nothing.`,
+      `The ceiling reads the same pages as the runner (filter on addon- and app- streams, ${READ_PAGE} events a page, from the last position) and parses them, through the upcasting store as the app reads; it applies nothing.`,
       `Rebuild: one runner per projection, batches of ${BATCH_SIZE} (the default PROJECTION_BATCH_SIZE), prepare + catchUp into a fresh read store (WAL, synchronous NORMAL), secondary indexes created once caught up; "both at once" runs the two runners together on one read store, as the app does. The ceiling and the three rebuilds are taken in turn ${RUNS} times, each rebuild into a new file; each figure is the best of its ${RUNS}.`,
     ];
     const why: string[] = [];

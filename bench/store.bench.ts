@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ADDON_EVENT_SCHEMA_VERSIONS, REPLICA_SITES } from '../src/addons/domain/addon.events';
 import { NewEvent } from '../src/event-store/event-store.port';
 import { SqliteConnection } from '../src/event-store/sqlite/sqlite-connection';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
@@ -38,23 +39,25 @@ const scenarios: Scenario[] = [
 ];
 
 function makeEvent(i: number): NewEvent {
+  const addonId = 'c3f1b0de-8a51-4f5e-9a43-2f7f0c1d9e11';
+  const backupId = randomUUID();
   return {
     id: randomUUID(),
     type: 'BackupTaken',
     data: {
-      addonId: 'c3f1b0de-8a51-4f5e-9a43-2f7f0c1d9e11',
-      backupId: randomUUID(),
+      addonId,
+      backupId,
       name: `20261121010000_my-app-${1000 + (i % 9000)}`,
       sizeBytes: 1_048_576 + i,
       checksum: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-      replicas: ['osc-fr1/a', 'osc-fr1/b', 'osc-secnum-fr1/snapshot'],
+      replicas: REPLICA_SITES.map((site) => ({ site, path: `/${addonId}/${backupId}.dump.gz` })),
     },
     metadata: {
       $correlationId: randomUUID(),
       $causationId: randomUUID(),
       actor: 'platform:scheduler',
       occurredAt: new Date().toISOString(),
-      schemaVersion: 1,
+      schemaVersion: ADDON_EVENT_SCHEMA_VERSIONS.BackupTaken,
     },
   };
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import type { AddonEvent } from '../../src/addons/domain/addon.events';
-import type { AppEvent } from '../../src/apps/domain/app.events';
+import { ADDON_EVENT_SCHEMA_VERSIONS, AddonEvent } from '../../src/addons/domain/addon.events';
+import { APP_EVENT_SCHEMA_VERSIONS, AppEvent } from '../../src/apps/domain/app.events';
 import type { EventStore, JsonObject } from '../../src/event-store/event-store.port';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { physicalTable, Projection } from '../projection';
@@ -24,10 +24,13 @@ export interface GivenEvent {
   data: object;
   actor?: string;
   correlationId?: string;
+  /** Default: the type's current schema version (1 for a type of no aggregate), as the app writes it. */
+  schemaVersion?: number;
 }
 
 export const DEFAULT_ACTOR = 'user:alice';
 const FALLBACK_AT = '2025-01-01T00:00:00.000Z';
+const SCHEMA_VERSIONS: Readonly<Record<string, number>> = { ...ADDON_EVENT_SCHEMA_VERSIONS, ...APP_EVENT_SCHEMA_VERSIONS };
 
 /** Add-on events (e.g. from addon-fixtures) on the stream of `addonId`. */
 export const onAddon = (addonId: string, events: readonly AddonEvent[], extra: Partial<GivenEvent> = {}): GivenEvent[] =>
@@ -40,7 +43,7 @@ export const onApp = (appName: string, events: readonly AppEvent[], extra: Parti
 /** Appends each event in order, with the metadata every event carries; answers the new events' ids. */
 export async function appendEvents(store: EventStore, events: readonly GivenEvent[]): Promise<string[]> {
   const ids: string[] = [];
-  for (const { stream, type, data, actor, correlationId } of events) {
+  for (const { stream, type, data, actor, correlationId, schemaVersion } of events) {
     const id = randomUUID();
     const at = (data as { at?: unknown }).at;
     await store.append(
@@ -55,7 +58,7 @@ export async function appendEvents(store: EventStore, events: readonly GivenEven
             $causationId: correlationId ?? `req-${id}`,
             actor: actor ?? DEFAULT_ACTOR,
             occurredAt: typeof at === 'string' ? at : FALLBACK_AT,
-            schemaVersion: 1,
+            schemaVersion: schemaVersion ?? SCHEMA_VERSIONS[type] ?? 1,
           },
         },
       ],

@@ -3,10 +3,12 @@ import { AddonCommand } from './domain/addon.commands';
 import { addonDecider } from './domain/addon.decider';
 import { ADDON_EVENT_SCHEMA_VERSIONS, AddonEvent } from './domain/addon.events';
 import { AddonState } from './domain/addon.state';
+import { ADDON_UPCASTERS } from './domain/addon.upcasters';
 
 /** Add-ons live in `addon-<uuid>` streams, so `$ce-addon` gathers them on EventStoreDB. */
 export const ADDON: Aggregate<AddonState, AddonCommand, AddonEvent> = {
   category: 'addon',
   decider: addonDecider,
   schemaVersions: ADDON_EVENT_SCHEMA_VERSIONS,
+  upcasters: ADDON_UPCASTERS,
 };

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { AppConfig, validateEnvironment } from '../config/app-config';
 import type { EventStore, StoredEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { withUpcasting } from '../event-store/upcasting-event-store';
 
 /**
  * What the support CLIs (`src/cli/*.cli.ts`) share: the configuration read like the app
@@ -41,10 +42,15 @@ export function describeEventStore(config: AppConfig): string {
 }
 
 /**
- * Opens the configured event store. Unlike the app, a missing embedded store is an error
- * rather than created: these tools read an existing log.
+ * Opens the configured event store, read through the upcasters as the app reads it. Unlike
+ * the app, a missing embedded store is an error rather than created: these tools read an
+ * existing log.
  */
 export async function openEventStore(config: AppConfig): Promise<EventStore> {
+  return withUpcasting(await openAdapter(config));
+}
+
+async function openAdapter(config: AppConfig): Promise<EventStore> {
   const settings = config.eventStore;
   if (settings.kind === 'eventstoredb') {
     // Loaded only when used: the gRPC client is slow to load.

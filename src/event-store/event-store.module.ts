@@ -5,9 +5,17 @@ import { AppConfig } from '../config/app-config';
 import { EsdbEventStore } from './esdb/esdb-event-store';
 import { EventStore } from './event-store.port';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
+import { withUpcasting } from './upcasting-event-store';
 
-/** Picks the adapter from configuration: EventStoreDB when a connection string is set. */
+/**
+ * Picks the adapter from configuration (EventStoreDB when a connection string is set) and
+ * reads it through the upcasters: whatever injects `EventStore` sees current schema versions.
+ */
 async function openEventStore(config: AppConfig): Promise<EventStore> {
+  return withUpcasting(await openAdapter(config));
+}
+
+async function openAdapter(config: AppConfig): Promise<EventStore> {
   const logger = new Logger('EventStore');
   const settings = config.eventStore;
   if (settings.kind === 'eventstoredb') {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BackupReplica } from '../../src/addons/domain/addon.events';
 import { StoredEvent } from '../../src/event-store/event-store.port';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import {
@@ -389,7 +390,7 @@ describe('platform runtime after kill -9', () => {
 
     const backups = backupsOf(log);
     for (const [backupId, addonId] of requestedBackups) expect({ backupId, addon: backups.get(backupId)?.addonId }).toEqual({ backupId, addon: addonId });
-    const taken = new Map<string, { addonId: string; checksum: string; replicas: string[] }>();
+    const taken = new Map<string, { addonId: string; checksum: string; replicas: BackupReplica[] }>();
     for (const [backupId, h] of backups) {
       const counts = { requested: h.requested.length, started: h.started.length, finished: h.taken.length + h.failed.length };
       expect({ backupId, ...counts }).toEqual({ backupId, requested: 1, started: h.started.length > 0 ? 1 : 0, finished: 1 });
@@ -400,7 +401,7 @@ describe('platform runtime after kill -9', () => {
       for (const failed of h.failed) expect(String((failed.data as { reason: string }).reason)).not.toBe('');
       const [done] = h.taken;
       if (done) {
-        const data = done.data as { checksum: string; replicas: string[] };
+        const data = done.data as unknown as { checksum: string; replicas: BackupReplica[] };
         taken.set(backupId, { addonId: h.addonId, checksum: data.checksum, replicas: data.replicas });
       }
     }
@@ -429,7 +430,7 @@ describe('platform runtime after kill -9', () => {
       if (name.endsWith('.tmp')) leftovers.push(path);
     }
     for (const [backupId, { addonId, checksum, replicas }] of taken) {
-      expect(replicas).toEqual(REPLICAS.map((r) => `${r}:/${addonId}/${backupId}.dump.gz`));
+      expect(replicas).toEqual(REPLICAS.map((site) => ({ site, path: `/${addonId}/${backupId}.dump.gz` })));
       for (const replica of REPLICAS) {
         const dir = join(dataDir, 'backups', replica, addonId);
         const bytes = readFileSync(join(dir, `${backupId}.dump.gz`));

@@ -45,7 +45,7 @@ describe('Idempotency-Key on add-on writes (over HTTP)', () => {
 
       // Still the first answer once the backup is done, and still nothing appended.
       const backupId = first.body.backup.id;
-      await s.platform(pg, { type: 'CompleteBackup', data: { backupId, sizeBytes: 10, checksum: 'c', replicas: ['a'] } });
+      await s.platform(pg, { type: 'CompleteBackup', data: { backupId, sizeBytes: 10, checksum: 'c', replicas: [{ site: 'dc-primary', path: `/${pg}/${backupId}.dump.gz` }] } });
       const done = await s.head();
       const later = await s.call(alice, 'POST', backups(pg), key('backup-2026-11-21'));
       expect([later.status, later.body]).toEqual([202, first.body]);

@@ -112,12 +112,12 @@ describe('Secrets stay where they belong (a full scenario, then a search)', () =
     expectStatus(await s.call(ownerToken, 'POST', `${path('postgresql')}/backups`, { headers: { 'Idempotency-Key': 'backup-pg' } }), 202);
     const backupId = backup.body.backup.id;
     await s.platform(ids.postgresql, { type: 'StartBackup', data: { backupId } });
-    await s.platform(ids.postgresql, { type: 'CompleteBackup', data: { backupId, sizeBytes: 4096, checksum: 'sha256:00', replicas: ['dc1', 'dc2', 'snap'] } });
+    await s.platform(ids.postgresql, { type: 'CompleteBackup', data: { backupId, sizeBytes: 4096, checksum: 'sha256:00', replicas: [{ site: 'dc-primary', path: `/${ids.postgresql}/${backupId}.dump.gz` }] } });
     expectStatus(await s.call(ownerToken, 'GET', `${path('postgresql')}/backups`), 200);
     expectStatus(await s.call(support, 'GET', `${path('postgresql')}/backups/${backupId}`), 200);
     const mysqlBackup = await s.call(ownerToken, 'POST', `${path('mysql')}/backups`);
     expectStatus(mysqlBackup, 202);
-    await s.platform(ids.mysql, { type: 'CompleteBackup', data: { backupId: mysqlBackup.body.backup.id, sizeBytes: 1, checksum: 'c', replicas: ['dc1'] } });
+    await s.platform(ids.mysql, { type: 'CompleteBackup', data: { backupId: mysqlBackup.body.backup.id, sizeBytes: 1, checksum: 'c', replicas: [{ site: 'dc-primary', path: `/${ids.mysql}/${mysqlBackup.body.backup.id}.dump.gz` }] } });
     expectStatus(await s.call(ownerToken, 'POST', `${path('mongodb')}/backups`), 422);
     const restore = await s.call(ownerToken, 'POST', `${path('postgresql')}/restore`, { body: { backup_id: backupId } });
     expectStatus(restore, 202);

@@ -498,7 +498,7 @@ describe('The write API over HTTP: answers and the events they append', () => {
 
     it('is done once the platform takes it: support and the owner list it', async () => {
       await s.platform(ids.pg, { type: 'StartBackup', data: { backupId } });
-      await s.platform(ids.pg, { type: 'CompleteBackup', data: { backupId, sizeBytes: 1234, checksum: 'sha256:abc', replicas: ['dc1', 'dc2', 'snapshot'] } });
+      await s.platform(ids.pg, { type: 'CompleteBackup', data: { backupId, sizeBytes: 1234, checksum: 'sha256:abc', replicas: [{ site: 'dc-primary', path: `/${ids.pg}/${backupId}.dump.gz` }] } });
       for (const token of [alice, support]) {
         const list = await s.call(token, 'GET', `${addonPath(ids.pg)}/backups`);
         expect(list.status).toBe(200);

@@ -87,13 +87,14 @@ describe('flow: backups', () => {
       expectCausedBy(taken, 'backups', requested);
       expect(atOf(started)).toBe(t0);
       expect(atOf(taken)).toBe(plus(t0, 2 * MINUTE));
-      const { sizeBytes, checksum, replicas } = dataOf<{ sizeBytes: number; checksum: string; replicas: string[] }>(taken);
+      const { sizeBytes, checksum, replicas } = dataOf<{ sizeBytes: number; checksum: string; replicas: unknown }>(taken);
       expect(sizeBytes).toBeGreaterThan(0);
       expect(checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(taken.metadata.schemaVersion).toBe(2);
       expect(replicas).toEqual([
-        `dc-primary:/${addon.id}/${backupId}.dump.gz`,
-        `dc-secondary:/${addon.id}/${backupId}.dump.gz`,
-        `provider-snapshot:/${addon.id}/${backupId}.dump.gz`,
+        { site: 'dc-primary', path: `/${addon.id}/${backupId}.dump.gz` },
+        { site: 'dc-secondary', path: `/${addon.id}/${backupId}.dump.gz` },
+        { site: 'provider-snapshot', path: `/${addon.id}/${backupId}.dump.gz` },
       ]);
       expect(existingBackupFiles(sim, addon.id, backupId)).toEqual(backupFiles(sim, addon.id, backupId));
       expectArchiveMatches(sim, addon.id, backupId, sizeBytes, checksum);

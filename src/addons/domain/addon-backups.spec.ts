@@ -13,7 +13,7 @@ import {
   planChangedTo,
   provisioned,
   removed,
-  REPLICAS,
+  replicasOf,
   running,
 } from './testing/addon-fixtures';
 
@@ -23,11 +23,11 @@ const request = (backupId: string, method: BackupMethod = 'manual', at = NOW): A
 });
 const complete = (backupId: string, at = NOW): AddonCommand => ({
   type: 'CompleteBackup',
-  data: { backupId, sizeBytes: 2_048, checksum: 'sha256:beef', replicas: REPLICAS, at },
+  data: { backupId, sizeBytes: 2_048, checksum: 'sha256:beef', replicas: replicasOf(backupId), at },
 });
 const taken = (backupId: string, at = NOW): AddonEvent => ({
   type: 'BackupTaken',
-  data: { backupId, sizeBytes: 2_048, checksum: 'sha256:beef', replicas: REPLICAS, at },
+  data: { backupId, sizeBytes: 2_048, checksum: 'sha256:beef', replicas: replicasOf(backupId), at },
 });
 const expired = (backupId: string, at: string, reason: 'retention' | 'after-removal' = 'retention'): AddonEvent => ({
   type: 'BackupExpired',
@@ -192,7 +192,11 @@ describe('Backups', () => {
             startedAt: '2025-03-05T01:02:00.000Z',
             endedAt: '2025-03-05T01:09:00.000Z',
             sizeBytes: 2_048,
-            replicas: REPLICAS,
+            replicas: [
+              { site: 'dc-primary', path: '/ad-0f1ab3e1/b1.dump.gz' },
+              { site: 'dc-secondary', path: '/ad-0f1ab3e1/b1.dump.gz' },
+              { site: 'provider-snapshot', path: '/ad-0f1ab3e1/b1.dump.gz' },
+            ],
           },
         ],
       });

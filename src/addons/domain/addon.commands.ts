@@ -1,5 +1,5 @@
 import { Message } from '../../shared/domain/decider';
-import { BackupMethod, Connection, RestoreSource } from './addon.events';
+import { BackupMethod, BackupReplica, Connection, RestoreSource } from './addon.events';
 
 type At = { at: string };
 
@@ -30,7 +30,7 @@ export type RequestBackup = Message<'RequestBackup', { backupId: string; method:
 export type StartBackup = Message<'StartBackup', { backupId: string } & At>;
 export type CompleteBackup = Message<
   'CompleteBackup',
-  { backupId: string; sizeBytes: number; checksum: string; replicas: string[] } & At
+  { backupId: string; sizeBytes: number; checksum: string; replicas: BackupReplica[] } & At
 >;
 export type FailBackup = Message<'FailBackup', { backupId: string; reason: string } & At>;
 export type ApplyRetention = Message<'ApplyRetention', At>;

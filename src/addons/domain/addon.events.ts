@@ -37,6 +37,20 @@ export interface Connection {
 
 export type BackupMethod = 'periodic' | 'manual';
 
+/**
+ * Where a copy of a backup is kept: the add-on's datacenter, a second one more than 10 km
+ * away, the provider's daily snapshot.
+ */
+export type ReplicaSite = 'dc-primary' | 'dc-secondary' | 'provider-snapshot';
+/** Every site, in the order the copies are written and read (the first is read first). */
+export const REPLICA_SITES: readonly ReplicaSite[] = ['dc-primary', 'dc-secondary', 'provider-snapshot'];
+
+/** One copy of a backup. `path` is the archive within its site: `/<addonId>/<backupId>.dump.gz`. */
+export interface BackupReplica {
+  site: ReplicaSite;
+  path: string;
+}
+
 export type RestoreSource = { backupId: string } | { pointInTime: string };
 
 type At = { at: string };
@@ -76,9 +90,10 @@ export type BackupRequested = Message<
   { backupId: string; name: string; method: BackupMethod } & At
 >;
 export type BackupStarted = Message<'BackupStarted', { backupId: string } & At>;
+/** Schema version 2 (version 1 had each replica as one `<site>:<path>` string: see addon.upcasters.ts). */
 export type BackupTaken = Message<
   'BackupTaken',
-  { backupId: string; sizeBytes: number; checksum: string; replicas: string[] } & At
+  { backupId: string; sizeBytes: number; checksum: string; replicas: BackupReplica[] } & At
 >;
 export type BackupFailed = Message<'BackupFailed', { backupId: string; reason: string } & At>;
 export type BackupExpired = Message<'BackupExpired', { backupId: string; reason: 'retention' | 'after-removal' } & At>;
@@ -155,7 +170,11 @@ export type AddonEvent =
   | MaintenanceCancelled
   | MaintenanceFailed;
 
-/** Version of each event's data shape; bumped when a shape changes. The names are a public contract. */
+/**
+ * Version of each event's data shape, the one written now; bumped when a shape changes,
+ * with an upcaster from the previous version in addon.upcasters.ts (stored events are
+ * read as this version). The names are a public contract.
+ */
 export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], number>> = {
   AddonProvisioned: 1,
   AddonRunning: 1,
@@ -168,7 +187,7 @@ export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], nu
   BackupScheduleSet: 1,
   BackupRequested: 1,
   BackupStarted: 1,
-  BackupTaken: 1,
+  BackupTaken: 2,
   BackupFailed: 1,
   BackupExpired: 1,
   BackupDownloadRequested: 1,

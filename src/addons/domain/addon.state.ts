@@ -4,6 +4,7 @@ import {
   AddonEvent,
   AddonNode,
   BackupMethod,
+  BackupReplica,
   BackupSchedule,
   Connection,
   MaintenanceWindow,
@@ -22,7 +23,7 @@ export interface BackupRecord {
   endedAt?: string;
   sizeBytes?: number;
   checksum?: string;
-  replicas?: string[];
+  replicas?: BackupReplica[];
   error?: string;
   expiredAt?: string;
 }

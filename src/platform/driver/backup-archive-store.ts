@@ -3,6 +3,7 @@ import { open, readFile, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { BackupReplica, REPLICA_SITES, ReplicaSite } from '../../addons/domain/addon.events';
 import type { DatabaseType } from '../../catalogue/domain/catalogue';
 import { readJsonOrNull, removeFile, writeFileAtomic } from './atomic-file';
 import { BackupArtifact, DriverError } from './platform-driver.port';
@@ -12,8 +13,8 @@ import { DumpInput, pseudoDumpArchive } from './pseudo-dump';
  * Where the three copies of a backup live (DOMAIN.md): the add-on's datacenter, a second
  * one more than 10 km away, and the provider's daily snapshot. The first is read first.
  */
-export const REPLICAS = ['dc-primary', 'dc-secondary', 'provider-snapshot'] as const;
-export type Replica = (typeof REPLICAS)[number];
+export const REPLICAS = REPLICA_SITES;
+export type Replica = ReplicaSite;
 
 /** What is kept beside each copy of an archive; identical in every replica. */
 export interface BackupManifest {
@@ -53,10 +54,10 @@ export const sha256Checksum = (bytes: Buffer) => `sha256:${createHash('sha256').
 export class BackupArchiveStore {
   constructor(readonly root: string) {}
 
-  /** Where the copies of a backup are, as recorded on the backup: `dc-primary:/<addonId>/<backupId>.dump.gz`. */
-  locations(addonId: string, backupId: string): string[] {
+  /** Where the copies of a backup are, as recorded on the backup: `{ site: 'dc-primary', path: '/<addonId>/<backupId>.dump.gz' }`. */
+  locations(addonId: string, backupId: string): BackupReplica[] {
     checkIds(addonId, backupId);
-    return REPLICAS.map((replica) => `${replica}:/${addonId}/${backupId}.dump.gz`);
+    return REPLICAS.map((site) => ({ site, path: `/${addonId}/${backupId}.dump.gz` }));
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DatabaseType, Downtime } from '../../catalogue/domain/catalogue';
-import type { AddonNode } from '../../addons/domain/addon.events';
+import type { AddonNode, BackupReplica } from '../../addons/domain/addon.events';
 
 /** What the data plane needs to know of an add-on instance. */
 export interface InstanceSpec {
@@ -17,7 +17,7 @@ export interface BackupArtifact {
   /** `sha256:<hex>` of the archive's bytes. */
   checksum: string;
   /** Where its three copies are: the add-on's datacenter, a second one > 10 km away, the provider's daily snapshot. */
-  replicas: string[];
+  replicas: BackupReplica[];
 }
 
 export interface OpenedBackup {

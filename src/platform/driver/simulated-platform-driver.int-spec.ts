@@ -174,9 +174,9 @@ describe('SimulatedPlatformDriver', () => {
       const { value: artifact, elapsedMs } = await drive(clock, driver.takeBackup(starter, backup('b1')));
       expect(elapsedMs).toBe(120_000);
       expect(artifact.replicas).toEqual([
-        `dc-primary:/${ADDON}/b1.dump.gz`,
-        `dc-secondary:/${ADDON}/b1.dump.gz`,
-        `provider-snapshot:/${ADDON}/b1.dump.gz`,
+        { site: 'dc-primary', path: `/${ADDON}/b1.dump.gz` },
+        { site: 'dc-secondary', path: `/${ADDON}/b1.dump.gz` },
+        { site: 'provider-snapshot', path: `/${ADDON}/b1.dump.gz` },
       ]);
       for (const replica of REPLICAS) {
         const bytes = readFileSync(join(dataDir, 'backups', replica, ADDON, 'b1.dump.gz'));

@@ -1,11 +1,15 @@
 import { Decider, Message } from '../domain/decider';
+import type { Upcasters } from '../domain/upcasting';
 
-/** A decider bound to its stream category and its events' schema versions. */
+/** A decider bound to its stream category, its events' schema versions and their upcasters. */
 export interface Aggregate<S, C extends Message, E extends Message> {
   /** Streams are `<category>-<id>` (so EventStoreDB's `$ce-<category>` works). */
   category: string;
   decider: Decider<S, C, E>;
+  /** The version each event is written at. */
   schemaVersions: Readonly<Record<E['type'], number>>;
+  /** How its events stored at older versions are read as `schemaVersions` (built from the same table). */
+  upcasters: Upcasters<E['type']>;
 }
 
 export const streamOf = (aggregate: Pick<Aggregate<never, never, never>, 'category'>, id: string): string =>

@@ -8,8 +8,10 @@ import {
   AddonNode,
   AddonProvisioned,
   BackupMethod,
+  BackupReplica,
   Connection,
   MaintenanceWindow,
+  REPLICA_SITES,
 } from '../addon.events';
 
 /**
@@ -135,14 +137,16 @@ export function backupRequested(backupId: string, at: string, method: BackupMeth
   return { type: 'BackupRequested', data: { backupId, name: backupName(at), method, at } };
 }
 
-export const REPLICAS = ['osc-fr1-a', 'osc-fr1-b', 'outscale-snapshot'];
+/** Where the data plane keeps the three copies of a backup of the add-on. */
+export const replicasOf = (backupId: string, addonId = ADDON_ID): BackupReplica[] =>
+  REPLICA_SITES.map((site) => ({ site, path: `/${addonId}/${backupId}.dump.gz` }));
 
 /** A backup requested, started and taken at `at`. */
 export function backupDone(backupId: string, at: string, method: BackupMethod = 'manual'): AddonEvent[] {
   return [
     backupRequested(backupId, at, method),
     { type: 'BackupStarted', data: { backupId, at } },
-    { type: 'BackupTaken', data: { backupId, sizeBytes: 146_432, checksum: 'sha256:0f1a', replicas: REPLICAS, at } },
+    { type: 'BackupTaken', data: { backupId, sizeBytes: 146_432, checksum: 'sha256:0f1a', replicas: replicasOf(backupId), at } },
   ];
 }
 
