@@ -16,6 +16,7 @@ import { RuntimeModule } from './platform/runtime/runtime.module';
 import { ReadModelsModule } from '../projections/read-models.module';
 import { AuditModule } from './audit/audit.module';
 import { GraphqlApiModule } from './graphql/graphql.module';
+import { FeedModule } from './feed/feed.module';
 import { PublicEventsModule } from './public-events/public-events.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
@@ -41,6 +42,7 @@ function modules(options: AppOptions) {
     AuditModule,
     GraphqlApiModule,
     PublicEventsModule,
+    FeedModule,
   ];
 }
 

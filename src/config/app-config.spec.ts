@@ -129,3 +129,14 @@ describe('simulated data plane and archive links', () => {
     expect(message.match(new RegExp(name, 'g'))).toHaveLength(1);
   });
 });
+
+describe('event feed', () => {
+  it('writes a heartbeat every 15 s by default, or every FEED_HEARTBEAT_MS', () => {
+    expect(new AppConfig(validateEnvironment({})).feed).toEqual({ heartbeatMs: 15_000 });
+    expect(new AppConfig(validateEnvironment({ FEED_HEARTBEAT_MS: '200' })).feed).toEqual({ heartbeatMs: 200 });
+  });
+
+  it.each(['99', '300001', '1.5', 'often'])('refuses FEED_HEARTBEAT_MS=%s, naming it', (value) => {
+    expect(() => validateEnvironment({ FEED_HEARTBEAT_MS: value })).toThrow(/FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000/);
+  });
+});

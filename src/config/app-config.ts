@@ -165,6 +165,14 @@ export class EnvironmentVariables {
   @Min(0, { message: 'READ_WAIT_MS must be a whole number of milliseconds from 0 to 60000' })
   @Max(60_000, { message: 'READ_WAIT_MS must be a whole number of milliseconds from 0 to 60000' })
   READ_WAIT_MS = 5_000;
+
+  /** How often an open event feed (GET /v1/events) writes a heartbeat comment, so proxies and clients see it alive. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000' })
+  @Min(100, { message: 'FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000' })
+  @Max(300_000, { message: 'FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000' })
+  FEED_HEARTBEAT_MS = 15_000;
 }
 
 /**
@@ -201,6 +209,11 @@ export interface ReadModelsConfig {
   waitMs: number;
 }
 
+/** The public event feed (`GET /v1/events`). */
+export interface FeedConfig {
+  heartbeatMs: number;
+}
+
 /** The simulated data plane (`SimulatedPlatformDriver`). */
 export interface DriverConfig {
   latencyScale: number;
@@ -223,6 +236,7 @@ export class AppConfig {
   readonly archiveLinkTtlSeconds: number;
   readonly runtime: RuntimeConfig;
   readonly readModels: ReadModelsConfig;
+  readonly feed: FeedConfig;
   /**
    * The master key from `MASTER_KEY`, or undefined (then the key ring uses its file).
    * Not enumerable, like `adminToken`, so that logging or serializing the config never
@@ -253,6 +267,7 @@ export class AppConfig {
       batchSize: env.PROJECTION_BATCH_SIZE,
       waitMs: env.READ_WAIT_MS,
     };
+    this.feed = { heartbeatMs: env.FEED_HEARTBEAT_MS };
     this.eventStore = env.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: env.EVENTSTORE_CONNECTION_STRING }
       : { kind: 'sqlite', file: resolve(this.dataDir, 'events.sqlite'), synchronous: env.SQLITE_SYNCHRONOUS };

@@ -1,8 +1,10 @@
 import type { Response } from 'supertest';
 import { ARCHIVE_LINK_PATH, ArchiveLinks } from '../../src/backups/archive-links';
 import { InstanceSpec, PlatformDriver } from '../../src/platform/driver/platform-driver.port';
-import { AppFixture } from './app-fixture';
+import { addonOf, PUBLIC_STREAMS } from '../../src/public-events/public-event';
+import { AppFixture, bearer } from './app-fixture';
 import { describeEvents, Method, Scenario } from './scenario';
+import { SseClient } from './sse-client';
 
 /**
  * The authorization matrix, over the real app, for REST and GraphQL: every read that names
@@ -53,7 +55,7 @@ describe('Authorization matrix (REST and GraphQL)', () => {
   const expectStatus = (res: Response, status: number) => {
     if (res.status !== status) throw new Error(`expected ${status}, got ${res.status} ${res.text}`);
   };
-  const expectForbidden = (res: Response, roles: readonly Role[]) => {
+  const expectForbidden = (res: Response, roles: readonly string[]) => {
     expectStatus(res, 403);
     expect(res.body.error).toMatchObject({ code: 'AUTH.FORBIDDEN', details: { roles } });
   };
@@ -130,10 +132,12 @@ describe('Authorization matrix (REST and GraphQL)', () => {
 
   interface ReadRoute {
     route: string;
-    /** The roles the route documents. */
-    roles: readonly Role[];
+    /** The roles the route documents (the matrix asks as owner, support and platform). */
+    roles: readonly (Role | 'admin')[];
     params: readonly Level[];
     path: (ids: Ids) => string;
+    /** How the route is read when it is not one answer (the event feed streams); one call by default. */
+    read?: (token: string, path: string) => Promise<Response>;
     /** Checks a 200 holds `t`'s data and no one else's; `t` undefined: a route naming nothing, asked by one who sees all. */
     scope: (res: Response, role: Role, t?: Tenant) => void;
   }
@@ -260,11 +264,45 @@ describe('Authorization matrix (REST and GraphQL)', () => {
         expect(new Set(entries.map((e) => e.addon_id).filter(Boolean))).toEqual(new Set(all().map((t) => t.addon)));
       },
     },
+    {
+      route: 'GET /v1/events',
+      roles: ['owner', 'support', 'platform', 'admin'],
+      params: ['app', 'addon'],
+      path: ({ app, addon }) => `/v1/events?after=0&app=${app}&addon=${addon}`,
+      read: readFeed,
+      scope: (res, _role, t) => {
+        const events = res.body.events as Array<{ type: string; app: string; addon_id: string | null }>;
+        expect([...new Set(events.map((e) => `${e.app} ${e.addon_id}`))]).toEqual([`${t!.app} ${t!.addon}`]);
+        expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['AddonAttached', 'AddonProvisioned', 'AddonRunning', 'BackupTaken']));
+        expect(res.text).not.toContain(otherOf(t!).addon);
+      },
+    },
   ];
+
+  /**
+   * The event feed read as one answer: the stream until it holds the add-on's last event
+   * in the log, as `{ events }` (or the error answer), recorded like any call for the
+   * secrets check.
+   */
+  async function readFeed(token: string, path: string): Promise<Response> {
+    const client = await SseClient.open(fixture.http(), path, { headers: bearer(token) });
+    if (client.status === 200) {
+      const query = new URL(path, 'http://feed').searchParams;
+      const [app, addon] = [query.get('app'), query.get('addon')];
+      const log = await s.store.readAll({ filter: PUBLIC_STREAMS });
+      const last = log.filter((e) => e.stream === `addon-${addon}` || (e.stream === `app-${app}` && addonOf(e) === addon)).at(-1)!.position;
+      await client.until((c) => c.events.some((e) => BigInt(e.id!) >= last), 'the feed caught up with the log');
+      await client.close();
+    }
+    const answer = { status: client.status, headers: client.headers, text: client.status === 200 ? client.raw : client.text };
+    const role = token === tokens.support ? 'support' : token === tokens.platform ? 'platform' : 'owner';
+    s.recorded.push({ method: 'GET', path, role, ...answer });
+    return { ...answer, body: client.status === 200 ? { events: client.parsed() } : client.json } as unknown as Response;
+  }
 
   function readCases(r: ReadRoute): Case[] {
     const cases: Case[] = [];
-    const get = (token: string, ids: Ids) => s.call(token, 'GET', r.path(ids));
+    const get = (token: string, ids: Ids) => (r.read ? r.read(token, r.path(ids)) : s.call(token, 'GET', r.path(ids)));
     for (const who of WHO) {
       if (!r.roles.includes('owner')) {
         cases.push([`${r.route} · ${who} (owner): 403 AUTH.FORBIDDEN`, async () => expectForbidden(await get(tenants[who].token, tenants[who]), r.roles)]);
@@ -715,8 +753,8 @@ describe('Authorization matrix (REST and GraphQL)', () => {
       const { body } = await s.call(tokens.support, 'GET', '/docs/json');
       const documented: Record<string, string[]> = {};
       for (const [path, operations] of Object.entries<Record<string, { 'x-roles'?: string[] }>>(body.paths)) {
-        // Not about an app: tokens, health, the catalogue, projections admin; the archive link is its own credential.
-        if (!/^\/v1\/(apps|addons|audit|platform)\b/.test(path)) continue;
+        // Not about an app: tokens, health, the catalogue, event types, projections admin; the archive link is its own credential.
+        if (!/^\/v1\/(apps|addons|audit|platform|events)\b/.test(path)) continue;
         for (const [method, operation] of Object.entries(operations)) documented[`${method.toUpperCase()} ${path}`] = operation['x-roles'] ?? [];
       }
       const matrix = Object.fromEntries([...REST_READS, ...REST_WRITES].map((r) => [openApiRoute(r.route), [...r.roles]]));
