@@ -51,8 +51,11 @@ export class SagaRunner {
       while (!this.stopping) {
         const from = await this.position().catch(() => undefined);
         if (from !== undefined) {
+          if (this.stopping) return;
           const subscription = this.store.subscribeToAll({ fromPosition: from ?? 'start', filter: FILTER });
           this.subscription = subscription;
+          // stop() came while the checkpoint was read: it could not close what did not exist yet.
+          if (this.stopping) return void (await subscription.close());
           try {
             for await (const event of subscription) {
               if (!(await this.process(event))) return;
