@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { backupDone, manualBackups, planChangedTo, removed, running } from '../src/addons/domain/testing/addon-fixtures';
 import type { StoredEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
+import { withUpcasting } from '../src/event-store/upcasting-event-store';
 import { auditProjection } from './audit/audit.projection';
 import { listBackups } from './backups/backup-list.query';
 import { backupsProjection } from './backups/backups.projection';
@@ -320,6 +321,40 @@ describe('ProjectionRunner', () => {
         await db.destroy();
       } finally {
         await store.close();
+        files.remove();
+      }
+    });
+  });
+
+  describe('an event this build cannot read parks the projection on it', () => {
+    const ADDON = randomUUID();
+    it('applies what comes before it, parks there with the reason, and a skip passes over that one event only', async () => {
+      const files = tempFiles();
+      const raw = await SqliteEventStore.open({ file: files.file('events.sqlite') });
+      const store = withUpcasting(raw);
+      try {
+        await appendEvents(raw, [
+          ...onAddon(ADDON, [...running(STARTER, { addonId: ADDON }), ...backupDone('b1', '2025-03-01T08:00:00.000Z')]),
+          // Stored at version 1 with a replica no upcaster can read.
+          { stream: `addon-${ADDON}`, type: 'BackupTaken', data: { backupId: 'b1', sizeBytes: 1, checksum: 'sha256:00', replicas: ['nowhere'], at: '2025-03-01T09:00:00.000Z' }, schemaVersion: 1 },
+          ...onAddon(ADDON, backupDone('b2', '2025-03-02T08:00:00.000Z')),
+        ]);
+        const db = await openReadStore(files.file('read.sqlite'));
+        const runner = new ProjectionRunner(auditProjection, store, db, { batchSize: 50, idleMs: 10 });
+        await runner.prepare();
+        await runner.catchUp();
+        expect(runner.state.parked).toEqual({ position: '6', error: expect.stringContaining('Cannot read BackupTaken stored at schema version 1') });
+        expect(runner.state.position).toBe('5');
+        expect(await db.query('SELECT count(*) AS n FROM audit_v1')).toEqual([{ n: 5 }]);
+        expect(await checkpoint(db, 'audit', 1)).toMatchObject({ position: '5', parked_position: '6' });
+
+        await runner.skip();
+        await runner.catchUp();
+        expect(runner.state).toMatchObject({ position: '9', parked: null });
+        expect((await db.query('SELECT position FROM audit_v1 ORDER BY position')).map((r: { position: number }) => r.position)).toEqual([1, 2, 3, 4, 5, 7, 8, 9]);
+        await db.destroy();
+      } finally {
+        await raw.close();
         files.remove();
       }
     });

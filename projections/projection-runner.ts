@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { EventFilter, EventStore, StoredEvent } from '../src/event-store/event-store.port';
+import { EventFilter, EventStore, StoredEvent, UnreadableEventError } from '../src/event-store/event-store.port';
 import { physicalTable, Projection, ProjectionTx } from './projection';
 
 /** The streams read models are built from. */
-export const PROJECTED_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+export const PROJECTED_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-', 'webhook-'] };
 /** Events per read of the log; a batch is read in several. */
 export const READ_PAGE = 500;
 
@@ -249,7 +249,16 @@ export class ProjectionRunner {
       await this.restoreIndexes();
       return 0;
     }
-    const page = await this.nextPage(from);
+    let page: StoredEvent[];
+    try {
+      page = await this.nextPage(from);
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError)) throw error;
+      // The checkpoint's own event, skipped by an admin: read past it, not from it.
+      if (from !== null && error.position === from) page = await this.readPast(from);
+      else return this.upTo(error);
+      if (this.parked) return 0;
+    }
     const events = until === undefined ? page : page.filter((e) => e.position <= until);
     if (events.length === 0) {
       await this.restoreIndexes();
@@ -323,6 +332,61 @@ export class ProjectionRunner {
     return this.read(from);
   }
 
+  /**
+   * Up to a batch of the events strictly after `from`, when the event at `from` cannot be
+   * read (reads include their start): through a subscription, whose start is exclusive,
+   * taking what comes until it pauses. Only after a skip of such an event.
+   */
+  private async readPast(from: bigint): Promise<StoredEvent[]> {
+    const subscription = this.store.subscribeToAll({ fromPosition: from, filter: PROJECTED_STREAMS });
+    const events: StoredEvent[] = [];
+    const iterator = subscription[Symbol.asyncIterator]();
+    try {
+      while (events.length < this.options.batchSize) {
+        let timer: NodeJS.Timeout | undefined;
+        const paused = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 50)));
+        const next = await Promise.race([iterator.next(), paused]);
+        clearTimeout(timer);
+        if (next === null || next.done) break;
+        events.push(next.value);
+      }
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError)) throw error;
+      // The next one cannot be read either: what came before it is applied first, then the runner parks on it.
+      if (events.length === 0) await this.park({ position: error.position, type: error.type }, error.message);
+    } finally {
+      await subscription.close();
+    }
+    return events;
+  }
+
+  /**
+   * A page held an event this build cannot read: applies the events before it one at a
+   * time, then parks on it (a retry after an upgrade that can read it goes on; a skip
+   * passes over that event only). Answers how many were applied.
+   */
+  private async upTo(unreadable: UnreadableEventError): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const from = this.position;
+      let page: StoredEvent[];
+      try {
+        page = await this.store.readAll({ fromPosition: from ?? 'start', maxCount: from === null ? 1 : 2, filter: PROJECTED_STREAMS });
+      } catch (error) {
+        if (!(error instanceof UnreadableEventError)) throw error;
+        await this.park({ position: error.position, type: error.type }, error.message);
+        return applied;
+      }
+      const next = page.filter((e) => from === null || e.position > from);
+      if (next.length === 0 || next[0].position >= unreadable.position) {
+        // Read fine this time (the store was fixed meanwhile): the next step goes on as usual.
+        return applied;
+      }
+      await this.applyAll(next);
+      applied += next.length;
+    }
+  }
+
   private async applyAll(events: readonly StoredEvent[]): Promise<void> {
     const version = this.projection.version;
     await exclusive(this.db, () => this.db.transaction(async (manager) => {
@@ -357,8 +421,8 @@ export class ProjectionRunner {
     ]);
   }
 
-  private async park(event: StoredEvent, cause: unknown): Promise<void> {
-    const error = describe(cause).slice(0, 1000);
+  private async park(event: Pick<StoredEvent, 'position' | 'type'>, cause: unknown): Promise<void> {
+    const error = (typeof cause === 'string' ? cause : describe(cause)).slice(0, 1000);
     this.parked = { position: event.position.toString(), error };
     this.logger.error(`Parked at position ${event.position} (${event.type}): ${error}`);
     const parked = this.parked;

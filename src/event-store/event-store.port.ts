@@ -128,6 +128,24 @@ export interface EventSubscription extends AsyncIterable<StoredEvent> {
 export type EventStoreKind = 'sqlite' | 'eventstoredb';
 
 /**
+ * A stored event this build cannot read as its current version (no upcaster takes it, or
+ * its data does not parse): the read that met it fails, naming where it lies, so that a
+ * consumer can stop at it (a projection parks there) rather than skip it or spin.
+ */
+export class UnreadableEventError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly type: string,
+    readonly stream: string,
+    readonly position: bigint,
+    readonly reason: string,
+  ) {
+    super(`${reason} (event ${eventId}, ${type} on ${stream}, position ${position})`);
+    this.name = 'UnreadableEventError';
+  }
+}
+
+/**
  * The event log: the only source of truth of the system. Also the DI token.
  *
  * Idempotent re-append (both adapters obey it; the contract suite checks it):

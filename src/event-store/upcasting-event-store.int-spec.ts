@@ -95,7 +95,8 @@ describe('UpcastingEventStore', () => {
     await raw.append(`addon-${ADDON}`, [broken], { expectedRevision: 'any' });
     const message = `Cannot read BackupTaken stored at schema version 1: replica "dc1" is not "<site>:<path>"`;
     await expect(store.readStream(`addon-${ADDON}`)).rejects.toThrow(message);
-    await expect(store.readAll()).rejects.toThrow(`(event ${broken.id}, addon-${ADDON} revision 0, position 1)`);
+    await expect(store.readAll()).rejects.toThrow(`(event ${broken.id}, BackupTaken on addon-${ADDON}, position 1)`);
+    await expect(store.readAll()).rejects.toMatchObject({ name: 'UnreadableEventError', eventId: broken.id, position: 1n });
     const subscription = store.subscribeToAll();
     await expect((async () => {
       for await (const e of subscription) return e;

@@ -1,5 +1,6 @@
 import { ADDON } from '../addons/addon.aggregate';
 import { APP } from '../apps/app.aggregate';
+import { WEBHOOK } from '../webhooks/webhook.aggregate';
 import type { EventData, Upcasters } from '../shared/domain/upcasting';
 import {
   AppendOptions,
@@ -13,6 +14,7 @@ import {
   ReadStreamOptions,
   StoredEvent,
   SubscribeToAllOptions,
+  UnreadableEventError,
 } from './event-store.port';
 
 /** The upcasters of the events of one stream category (`addon` for `addon-<id>`). */
@@ -22,7 +24,7 @@ export interface CategoryUpcasters {
 }
 
 /** The aggregates whose streams are upcast on read. Other streams (`token-…`) are read as stored. */
-export const STREAM_UPCASTERS: readonly CategoryUpcasters[] = [ADDON, APP];
+export const STREAM_UPCASTERS: readonly CategoryUpcasters[] = [ADDON, APP, WEBHOOK];
 
 /**
  * The event store every consumer reads through: the adapter's events, each with its data
@@ -113,8 +115,7 @@ export class UpcastingEventStore extends EventStore {
       const { version, data } = upcasters.upcast(event.type, stored, event.data as EventData);
       return { ...event, data: data as JsonObject, metadata: { ...event.metadata, schemaVersion: version } };
     } catch (error) {
-      if (error instanceof Error) error.message += ` (event ${event.id}, ${event.stream} revision ${event.revision}, position ${event.position})`;
-      throw error;
+      throw new UnreadableEventError(event.id, event.type, event.stream, event.position, error instanceof Error ? error.message : String(error));
     }
   }
 
