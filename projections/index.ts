@@ -4,6 +4,7 @@ import { auditProjection } from './audit/audit.projection';
 import { availabilityProjection } from './availability/availability.projection';
 import { backupsProjection } from './backups/backups.projection';
 import type { Projection } from './projection';
+import { webhooksProjection } from './webhooks/webhooks.projection';
 
 /** Every read model. */
 export const ALL_PROJECTIONS: readonly Projection[] = [
@@ -12,4 +13,5 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   backupsProjection,
   auditProjection,
   availabilityProjection,
+  webhooksProjection,
 ];

@@ -18,6 +18,7 @@ import { AuditModule } from './audit/audit.module';
 import { GraphqlApiModule } from './graphql/graphql.module';
 import { FeedModule } from './feed/feed.module';
 import { PublicEventsModule } from './public-events/public-events.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
 export type AppOptions = SharedOptions;
@@ -43,6 +44,7 @@ function modules(options: AppOptions) {
     GraphqlApiModule,
     PublicEventsModule,
     FeedModule,
+    WebhooksModule,
   ];
 }
 

@@ -4,6 +4,7 @@ import { AuditV11795300000002 } from './1795300000002-audit-v1';
 import { AddonsAvailabilityV11795300000003 } from './1795300000003-addons-availability-v1';
 import { AppsV11795300000004 } from './1795300000004-apps-v1';
 import { DeferredIndexes1795300000005 } from './1795300000005-deferred-indexes';
+import { WebhooksV11795300000006 } from './1795300000006-webhooks-v1';
 
 /** Every migration of the read store, in order. A projection's new version comes with one creating its tables. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AddonsAvailabilityV11795300000003,
   AppsV11795300000004,
   DeferredIndexes1795300000005,
+  WebhooksV11795300000006,
 ];

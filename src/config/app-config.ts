@@ -1,6 +1,7 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { resolve } from 'node:path';
+import { ADDRESS_RANGES, AddressRange } from '../webhooks/target-guard';
 
 /** Events per projection transaction by default: big enough that a rebuild spends little on each commit (bench/projections.bench.ts). */
 export const DEFAULT_PROJECTION_BATCH_SIZE = 5_000;
@@ -173,6 +174,56 @@ export class EnvironmentVariables {
   @Min(100, { message: 'FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000' })
   @Max(300_000, { message: 'FEED_HEARTBEAT_MS must be a whole number of milliseconds from 100 to 300000' })
   FEED_HEARTBEAT_MS = 15_000;
+
+  /** `on`: this process delivers webhooks (from `DATA_DIR/webhooks.sqlite`); `off`: it only serves their API. */
+  @Transform(({ value }) => (value === '' || value === undefined ? undefined : String(value).toLowerCase()))
+  @IsIn(['on', 'off'], { message: 'WEBHOOKS must be on or off' })
+  WEBHOOKS: 'on' | 'off' = 'on';
+
+  /** Address kinds webhooks may target beyond public ones: a comma-separated list of loopback, private, linkLocal, uniqueLocal, carrierGradeNat. */
+  @Transform(({ value }) => (value === undefined ? undefined : String(value).split(',').map((v) => v.trim()).filter((v) => v !== '')))
+  @IsIn(ADDRESS_RANGES, { each: true, message: `WEBHOOK_ALLOWED_RANGES must be a comma-separated list of ${ADDRESS_RANGES.join(', ')}` })
+  WEBHOOK_ALLOWED_RANGES: AddressRange[] = [];
+
+  /** How long one delivery attempt may take, in milliseconds. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000' })
+  @Min(100, { message: 'WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000' })
+  @Max(60_000, { message: 'WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000' })
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** The wait after a delivery's first failed attempt; it doubles after each failure. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RETRY_BASE_MS must be a whole number of milliseconds from 10 to 3600000' })
+  @Min(10, { message: 'WEBHOOK_RETRY_BASE_MS must be a whole number of milliseconds from 10 to 3600000' })
+  @Max(3_600_000, { message: 'WEBHOOK_RETRY_BASE_MS must be a whole number of milliseconds from 10 to 3600000' })
+  WEBHOOK_RETRY_BASE_MS = 5_000;
+
+  /** The longest wait between two attempts of a delivery. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RETRY_MAX_MS must be a whole number of milliseconds from 10 to 86400000' })
+  @Min(10, { message: 'WEBHOOK_RETRY_MAX_MS must be a whole number of milliseconds from 10 to 86400000' })
+  @Max(86_400_000, { message: 'WEBHOOK_RETRY_MAX_MS must be a whole number of milliseconds from 10 to 86400000' })
+  WEBHOOK_RETRY_MAX_MS = 3_600_000;
+
+  /** How long a delivery is retried after its first attempt before it is dead-lettered. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RETRY_FOR_MS must be a whole number of milliseconds from 0 to 2592000000' })
+  @Min(0, { message: 'WEBHOOK_RETRY_FOR_MS must be a whole number of milliseconds from 0 to 2592000000' })
+  @Max(2_592_000_000, { message: 'WEBHOOK_RETRY_FOR_MS must be a whole number of milliseconds from 0 to 2592000000' })
+  WEBHOOK_RETRY_FOR_MS = 86_400_000;
+
+  /** Deliveries sent at once (one at a time per webhook and add-on). */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_CONCURRENCY must be a whole number from 1 to 256' })
+  @Min(1, { message: 'WEBHOOK_CONCURRENCY must be a whole number from 1 to 256' })
+  @Max(256, { message: 'WEBHOOK_CONCURRENCY must be a whole number from 1 to 256' })
+  WEBHOOK_CONCURRENCY = 16;
 }
 
 /**
@@ -214,6 +265,18 @@ export interface FeedConfig {
   heartbeatMs: number;
 }
 
+/** Webhook deliveries: whether this process sends them, where to, how they are retried. */
+export interface WebhooksConfig {
+  enabled: boolean;
+  file: string;
+  allowedRanges: AddressRange[];
+  timeoutMs: number;
+  baseMs: number;
+  maxMs: number;
+  retryForMs: number;
+  concurrency: number;
+}
+
 /** The simulated data plane (`SimulatedPlatformDriver`). */
 export interface DriverConfig {
   latencyScale: number;
@@ -237,6 +300,7 @@ export class AppConfig {
   readonly runtime: RuntimeConfig;
   readonly readModels: ReadModelsConfig;
   readonly feed: FeedConfig;
+  readonly webhooks: WebhooksConfig;
   /**
    * The master key from `MASTER_KEY`, or undefined (then the key ring uses its file).
    * Not enumerable, like `adminToken`, so that logging or serializing the config never
@@ -268,6 +332,16 @@ export class AppConfig {
       waitMs: env.READ_WAIT_MS,
     };
     this.feed = { heartbeatMs: env.FEED_HEARTBEAT_MS };
+    this.webhooks = {
+      enabled: env.WEBHOOKS === 'on',
+      file: resolve(this.dataDir, 'webhooks.sqlite'),
+      allowedRanges: env.WEBHOOK_ALLOWED_RANGES,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      baseMs: env.WEBHOOK_RETRY_BASE_MS,
+      maxMs: env.WEBHOOK_RETRY_MAX_MS,
+      retryForMs: env.WEBHOOK_RETRY_FOR_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+    };
     this.eventStore = env.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: env.EVENTSTORE_CONNECTION_STRING }
       : { kind: 'sqlite', file: resolve(this.dataDir, 'events.sqlite'), synchronous: env.SQLITE_SYNCHRONOUS };
