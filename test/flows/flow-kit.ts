@@ -1,3 +1,5 @@
+import { EventScopes } from '../../src/public-events/event-scopes';
+import { expectPublishedEventsValid } from '../support/published-events';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -179,10 +181,12 @@ export function expectArchiveMatches(sim: Simulation, addonId: string, backupId:
 /**
  * No event twice: every event id is unique in the log, and per add-on no backup is
  * requested, started, taken, failed or expired twice. Every event's `occurredAt` is its
- * `data.at` (simulated time, never the wall clock). No job parked as dead.
+ * `data.at` (simulated time, never the wall clock). No job parked as dead. Every app and
+ * add-on event, as the feed and webhooks publish it, validates against its published schema.
  */
 export async function expectCleanLogAndJobs(sim: Simulation): Promise<void> {
   const all = await sim.store.readAll();
+  expect(await expectPublishedEventsValid(sim.store, sim.app.get(EventScopes))).toBeGreaterThan(0);
   const offClock = all.filter((e) => {
     const at = (e.data as { at?: unknown }).at;
     return typeof at === 'string' && e.metadata.occurredAt !== at;
