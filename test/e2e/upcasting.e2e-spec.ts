@@ -11,6 +11,11 @@ import { SagaRunner } from '../../src/platform/runtime/saga-runner';
 import { StoredEventMessage } from '../../src/shared/cqrs/stored-event.message';
 import { ADMIN_TOKEN, AppFixture } from './app-fixture';
 import { Scenario } from './scenario';
+import { REPLICA_SITES } from '../../src/addons/domain/addon.events';
+import type { PublicEvent } from '../../src/public-events/public-event.schemas';
+import { schemaErrors } from '../support/published-events';
+import { WebhookReceiver } from '../support/webhook-receiver';
+import { SseClient } from './sse-client';
 import { appendBackupTakenV1, backupTakenV2, replicasV1, TakenBackup } from './stored-v1-events';
 
 /**
@@ -23,6 +28,8 @@ describe('A stored BackupTaken v1 is read as version 2 by every consumer', () =>
   const s = new Scenario(fixture);
   let alice: string;
   let addonId: string;
+  const receiver = new WebhookReceiver();
+  const env = { DRIVER_LATENCY_SCALE: '0', WEBHOOK_ALLOWED_RANGES: 'loopback' };
   let backup: TakenBackup;
   /** The v1 fixture as it sits in the store. */
   let stored: StoredEvent;
@@ -36,9 +43,14 @@ describe('A stored BackupTaken v1 is read as version 2 by every consumer', () =>
   });
 
   beforeAll(async () => {
-    await fixture.start({ DRIVER_LATENCY_SCALE: '0' });
+    await receiver.start();
+    await fixture.start(env);
     alice = await s.token('owner', 'alice');
     await s.createApp(alice, 'shop');
+    // A subscriber made before the old build recorded the backup: it gets the event once the current build runs.
+    const hook = await s.call(alice, 'POST', '/v1/webhooks', { body: { url: receiver.url('/hook'), event_types: ['BackupTaken'] } });
+    expect(hook.status).toBe(201);
+    receiver.expect('/hook', hook.body.secret);
     addonId = await s.runningAddon(alice, 'shop', 'postgresql', 'postgresql-starter-256');
     // A manual backup, requested and started; the data plane dumps it (a real archive on disk).
     const requested = await s.call(alice, 'POST', `${path()}/backups`);
@@ -62,9 +74,12 @@ describe('A stored BackupTaken v1 is read as version 2 by every consumer', () =>
     stored = await appendBackupTakenV1(fixture.dataDir, addonId, backup);
     expect(stored.metadata.schemaVersion).toBe(1);
     expect(stored.data.replicas).toEqual(replicasV1(addonId, backup.backupId));
-    await fixture.start({ DRIVER_LATENCY_SCALE: '0' });
+    await fixture.start(env);
   });
-  afterAll(() => fixture.dispose());
+  afterAll(async () => {
+    await fixture.dispose();
+    await receiver.stop();
+  });
 
   describe('(a) the event store the app injects, and the one the CLIs open', () => {
     it('readStream, readAll and subscribeToAll give the stored envelope with version 2 data', async () => {
@@ -162,6 +177,36 @@ describe('A stored BackupTaken v1 is read as version 2 by every consumer', () =>
     });
   });
 
-  // The public event feed (SSE and webhooks) is another issue: its e2e asserts it with test/e2e/stored-v1-events.ts.
-  it.todo('(e) the public event feed delivers it as BackupTaken version 2');
+  describe('(e) the public event feed and webhooks', () => {
+    const published = (): Partial<PublicEvent> => ({
+      id: stored.id,
+      position: stored.position.toString(),
+      type: 'BackupTaken',
+      schema_version: 2,
+      data: { backup_id: backup.backupId, size_bytes: backup.sizeBytes, checksum: backup.checksum, replicas: REPLICA_SITES.map((site) => ({ site })) },
+    });
+
+    it('GET /v1/events gives it as BackupTaken version 2, valid against the published schema', async () => {
+      const events = await s.stream(stream());
+      const before = events[events.findIndex((e) => e.id === stored.id) - 1].position; // the BackupStarted before it
+      const feed = await SseClient.open(fixture.http(), `/v1/events?after=${before}`, { headers: { Authorization: `Bearer ${alice}` } });
+      try {
+        await feed.until((c) => c.events.length >= 1, 'the BackupTaken');
+        const [event] = feed.parsed<PublicEvent>();
+        expect(event).toMatchObject(published());
+        expect(schemaErrors(event)).toEqual([]);
+      } finally {
+        await feed.close();
+      }
+    });
+
+    it('a webhook receives it as BackupTaken version 2, signed', async () => {
+      await receiver.until(() => receiver.accepted('/hook').length >= 1, 'the delivery');
+      const [delivery] = receiver.accepted('/hook');
+      expect(delivery.verified).toBe(true);
+      const event = JSON.parse(delivery.body) as PublicEvent;
+      expect(event).toMatchObject(published());
+      expect(schemaErrors(event)).toEqual([]);
+    });
+  });
 });
