@@ -257,6 +257,20 @@ describe('Webhooks', () => {
     }
   });
 
+  it('GET /v1/event-types publishes every public type with the very schema committed in the repository', async () => {
+    const res = await s.call(bob, 'GET', '/v1/event-types');
+    expect(res.status).toBe(200);
+    const files = schemaFiles().map(({ content }) => JSON.parse(content) as { title: string; $schema: string });
+    expect(res.body.event_types.map((t: { type: string }) => t.type).sort()).toEqual(files.map((f) => f.title).sort());
+    for (const { $schema: _draft, ...schema } of files) {
+      expect(res.body.event_types.find((t: { type: string }) => t.type === schema.title).schema).toEqual(schema);
+    }
+    const one = await s.call(support, 'GET', '/v1/event-types/BackupTaken');
+    expect(one.body.event_type).toMatchObject({ type: 'BackupTaken', schema_version: 2 });
+    expectError(await s.call(bob, 'GET', '/v1/event-types/TokenIssued'), 404, 'EVENT_TYPE.NOT_FOUND');
+    expectError(await s.call(null, 'GET', '/v1/event-types'), 401, 'AUTH.MISSING_TOKEN');
+  });
+
   it('refuses targets on private, link-local or loopback-looking addresses, bad URLs and bad input, writing nothing', async () => {
     const head = await s.head();
     const refuse = async (token: string, payload: Record<string, unknown>, status: number, code: string) => {
