@@ -93,13 +93,9 @@ export class IdempotencyStore {
   }
 
   static async open(options: IdempotencyStoreOptions): Promise<IdempotencyStore> {
-    const db = await SqliteConnection.open(options.file);
+    // A record lost to a power cut would let a retry run twice: same durability as the log.
+    const db = await SqliteConnection.openState(options.file, SCHEMA, 'FULL');
     try {
-      await db.exec('PRAGMA busy_timeout = 5000');
-      await db.all('PRAGMA journal_mode = WAL');
-      // A record lost to a power cut would let a retry run twice: same durability as the log.
-      await db.exec('PRAGMA synchronous = FULL');
-      await db.exec(SCHEMA);
       const store = new IdempotencyStore(db, options.keyRing, options);
       await store.purgeExpired();
       return store;

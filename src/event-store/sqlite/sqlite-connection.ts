@@ -13,6 +13,7 @@ export interface RunResult {
  */
 export class SqliteConnection {
   private readonly statements = new Map<string, sqlite3.Statement>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -24,6 +25,36 @@ export class SqliteConnection {
         resolve(new SqliteConnection(db));
       });
     });
+  }
+
+  /**
+   * A process-local state file (runtime, outbox, idempotency records): WAL, so readers in
+   * other processes never block it, a busy timeout for writers that do, `synchronous`
+   * as given, and its schema (idempotent `CREATE … IF NOT EXISTS`).
+   */
+  static async openState(file: string, schema: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Promise<SqliteConnection> {
+    const db = await SqliteConnection.open(file);
+    try {
+      await db.exec('PRAGMA busy_timeout = 5000');
+      await db.all('PRAGMA journal_mode = WAL');
+      await db.exec(`PRAGMA synchronous = ${synchronous}`);
+      await db.exec(schema);
+      return db;
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` alone on this connection: one unit of work at a time, so that a
+   * transaction never takes in another caller's statements, nor rolls them back. Every
+   * use of a connection that runs transactions goes through it.
+   */
+  serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   exec(sql: string): Promise<void> {

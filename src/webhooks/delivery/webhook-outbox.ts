@@ -126,18 +126,11 @@ const sortable = (position: bigint | string) => position.toString().padStart(20,
  */
 export class WebhookOutbox {
   private closing: Promise<void> | undefined;
-  /** The one connection runs one unit of work at a time: a transaction must not take in another's statements, nor roll them back. */
-  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: SqliteConnection) {}
 
   static async open(file: string): Promise<WebhookOutbox> {
-    const db = await SqliteConnection.open(file);
-    await db.exec('PRAGMA busy_timeout = 5000');
-    await db.all('PRAGMA journal_mode = WAL');
-    await db.exec('PRAGMA synchronous = NORMAL');
-    await db.exec(SCHEMA);
-    return new WebhookOutbox(db);
+    return new WebhookOutbox(await SqliteConnection.openState(file, SCHEMA));
   }
 
   async checkpoint(name: string): Promise<bigint | null> {
@@ -323,10 +316,9 @@ export class WebhookOutbox {
     return this.closing;
   }
 
+  /** One unit of work at a time on the one connection (see SqliteConnection.serial). */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.db.serial(work);
   }
 }
 
