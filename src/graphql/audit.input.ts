@@ -1,6 +1,7 @@
 import { ArgsType, Field, Int } from '@nestjs/graphql';
-import { IsInt, IsISO8601, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsISO8601, IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from '../http/optional';
+import { PageLimit } from '../http/page-limit';
 
 /** The filters of an audit query, with the rules of AppAuditQueryDto; every one optional. */
 @ArgsType()
@@ -38,9 +39,7 @@ export class AppAuditArgs {
 
   @Field(() => Int, { nullable: true, description: '1 to 500; 100 by default.' })
   @Optional()
-  @IsInt({ message: 'limit must be a whole number from 1 to 500' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' })
-  @Max(500, { message: 'limit must be a whole number from 1 to 500' })
+  @PageLimit()
   limit?: number;
 
   @Field(() => String, { nullable: true, description: 'Wait until the read model holds this position.' })

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsISO8601, IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from '../../http/optional';
+import { PageLimit } from '../../http/page-limit';
 
 /** Filters of an audit query; every one optional. */
 export class AppAuditQueryDto {
@@ -31,9 +32,7 @@ export class AppAuditQueryDto {
 
   @Optional()
   @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number from 1 to 500' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' })
-  @Max(500, { message: 'limit must be a whole number from 1 to 500' })
+  @PageLimit()
   limit?: number;
 
   @Optional()

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { APP_NAME } from '../../apps/domain/app.decider';
 import { Optional } from '../../http/optional';
 import { PUBLIC_EVENT_TYPES } from '../../public-events/public-event.schemas';
 import { SECRET_PATTERN } from '../delivery/webhook-sender';
+import { PageLimit } from '../../http/page-limit';
 
 const EVENT_TYPES = ['*', ...PUBLIC_EVENT_TYPES];
 
@@ -49,8 +50,6 @@ export class DeliveriesQueryDto {
 
   @Optional()
   @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number from 1 to 500' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' })
-  @Max(500, { message: 'limit must be a whole number from 1 to 500' })
+  @PageLimit()
   limit?: number;
 }
