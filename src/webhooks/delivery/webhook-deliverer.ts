@@ -84,10 +84,12 @@ export class WebhookDeliverer {
       if (due.length > 0) {
         const webhooks = await this.webhooks();
         for (const delivery of due) {
-          const run = this.deliver(delivery, webhooks.get(delivery.webhookId)).finally(() => {
-            this.inFlight.delete(delivery.deliveryId);
-            this.wake();
-          });
+          const run = this.deliver(delivery, webhooks.get(delivery.webhookId))
+            .catch((error: unknown) => this.logger.error(`Delivery ${delivery.deliveryId} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`))
+            .finally(() => {
+              this.inFlight.delete(delivery.deliveryId);
+              this.wake();
+            });
           this.inFlight.set(delivery.deliveryId, run);
         }
       }
@@ -106,9 +108,17 @@ export class WebhookDeliverer {
     let result: SendResult;
     if (!webhook) result = { status: null, error: 'the webhook is gone' };
     else {
-      const secret = this.keys.openWithMaster(webhook.secret as never, secretContext(webhook.webhookId));
-      const headers = signatureHeaders(secret, delivery.deliveryId, Math.floor(at.getTime() / 1000), delivery.payload);
-      result = await send(this.guard, webhook.url, headers, delivery.payload, this.options.timeoutMs);
+      let secret: string | null = null;
+      try {
+        secret = this.keys.openWithMaster(webhook.secret as never, secretContext(webhook.webhookId));
+      } catch {
+        // MASTER_KEY changed: nothing can be signed, and the attempt says so (never the secret).
+      }
+      if (secret === null) result = { status: null, error: 'the signing secret cannot be opened with this MASTER_KEY' };
+      else {
+        const headers = signatureHeaders(secret, delivery.deliveryId, Math.floor(at.getTime() / 1000), delivery.payload);
+        result = await send(this.guard, webhook.url, headers, delivery.payload, this.options.timeoutMs);
+      }
     }
     const attempt = { at, status: result.status, error: result.error, durationMs: performance.now() - started };
     try {
