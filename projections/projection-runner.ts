@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventFilter, EventStore, StoredEvent, UnreadableEventError } from '../src/event-store/event-store.port';
+import { runWithLogContext } from '../src/shared/logging/log-context';
 import { physicalTable, Projection, ProjectionTx } from './projection';
 
 /** The streams read models are built from. */
@@ -179,7 +180,8 @@ export class ProjectionRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = (async () => {
+    // A batch mixes the events of many requests: its lines carry the projection's own id.
+    this.loop = runWithLogContext({ correlationId: `projection:${this.projection.name}` }, async () => {
       while (this.running) {
         let read = 0;
         try {
@@ -189,7 +191,7 @@ export class ProjectionRunner {
         }
         if (read === 0 && this.running) await this.idle();
       }
-    })();
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,14 +1,10 @@
 import 'reflect-metadata';
-import { AppConfig } from './config/app-config';
-import { createApp } from './bootstrap';
+import { serve } from './bootstrap';
+import { PROCESS_CORRELATION_ID } from './shared/logging/log-context';
 
-async function main(): Promise<void> {
-  const app = await createApp();
-  await app.listen(app.get(AppConfig).port);
-}
-
-main().catch((error: unknown) => {
-  // Before the logger exists: print the reason (config errors never carry values) and stop.
-  console.error(error instanceof Error ? error.message : error);
+serve().catch((error: unknown) => {
+  // Before the logger exists: one JSON line with the reason (config errors never carry values), and stop.
+  const msg = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), correlation_id: PROCESS_CORRELATION_ID, msg })}\n`);
   process.exit(1);
 });

@@ -224,6 +224,14 @@ export class EnvironmentVariables {
   @Min(1, { message: 'WEBHOOK_CONCURRENCY must be a whole number from 1 to 256' })
   @Max(256, { message: 'WEBHOOK_CONCURRENCY must be a whole number from 1 to 256' })
   WEBHOOK_CONCURRENCY = 16;
+
+  /** How long a SIGTERM's graceful shutdown may take before the process says what is still open and exits with 1. */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 100 to 600000' })
+  @Min(100, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 100 to 600000' })
+  @Max(600_000, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 100 to 600000' })
+  SHUTDOWN_TIMEOUT_MS = 10_000;
 }
 
 /**
@@ -301,6 +309,8 @@ export class AppConfig {
   readonly readModels: ReadModelsConfig;
   readonly feed: FeedConfig;
   readonly webhooks: WebhooksConfig;
+  /** How long a graceful shutdown (SIGTERM) may take. */
+  readonly shutdownTimeoutMs: number;
   /**
    * The master key from `MASTER_KEY`, or undefined (then the key ring uses its file).
    * Not enumerable, like `adminToken`, so that logging or serializing the config never
@@ -342,6 +352,7 @@ export class AppConfig {
       retryForMs: env.WEBHOOK_RETRY_FOR_MS,
       concurrency: env.WEBHOOK_CONCURRENCY,
     };
+    this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.eventStore = env.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: env.EVENTSTORE_CONNECTION_STRING }
       : { kind: 'sqlite', file: resolve(this.dataDir, 'events.sqlite'), synchronous: env.SQLITE_SYNCHRONOUS };

@@ -88,6 +88,15 @@ export class FeedService implements OnModuleDestroy {
    * connections before cutting them. The event store is still open here.
    */
   async onModuleDestroy(): Promise<void> {
+    await this.endAll();
+  }
+
+  /**
+   * Ends every open feed and refuses new ones (503): a feed is an answer that never ends by
+   * itself, so a server waiting for its answers to finish ends them first (see
+   * `http/graceful-shutdown.ts`).
+   */
+  async endAll(): Promise<void> {
     this.stopping = true;
     await Promise.all(
       [...this.feeds].map(async (feed) => {

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
-import { actorOf } from '../security/principal';
-import { principalOf } from '../security/request-principal';
+import { ARCHIVE_LINK_PATH, redactArchiveLink } from '../backups/archive-links';
+import { logContextFields } from '../shared/logging/log-context';
+import { REDACTED, SECRET_PATTERNS, secretRedactor } from '../shared/logging/redact-secrets';
 import type { ApiRequest } from './http-types';
 import { requestIdOf } from './request-id';
-import { redactArchiveLink } from '../backups/archive-links';
 
 /**
  * Request headers that may be logged. A list of what is allowed rather than of what is
@@ -16,24 +16,31 @@ const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 
 
 type SerializedRequest = { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown> };
 
+/** A download link's token, wherever it appears (an error message quoting a URL). */
+const ARCHIVE_LINK_TOKEN = { pattern: new RegExp(`(${ARCHIVE_LINK_PATH.replace(/\//g, '\\/')})[^\\s"?\\\\]+`, 'g'), replacement: `$1${REDACTED}` };
+
 /**
- * nestjs-pino's settings: one JSON line per request, keyed by the request id (the
- * caller's `X-Request-Id` or ours), with the caller's actor once authenticated. Bodies
- * are never logged: pino-http's serializers do not include them and the error logs
- * carry no request data.
+ * nestjs-pino's settings: JSON lines, each with the `correlation_id` of the work it belongs
+ * to (and its `actor` when known; see `shared/logging/log-context.ts`), one per request
+ * keyed by the request id (the caller's `X-Request-Id` or ours). Bodies are never logged:
+ * pino-http's serializers do not include them and the error logs carry no request data.
+ * Every line goes through a redactor before it is written, for secrets inside messages
+ * and errors (a URL's password, a token) that no serializer knows about.
  */
 export function loggerParams(config: AppConfig): Params {
+  const masterKey = config.masterKey;
+  const redact = secretRedactor(
+    [config.adminToken, ...(masterKey ? [masterKey.toString('base64'), masterKey.toString('base64url'), masterKey.toString('hex')] : [])],
+    [...SECRET_PATTERNS, ARCHIVE_LINK_TOKEN],
+  );
   return {
     pinoHttp: {
       level: config.logLevel,
       // Through process.stdout rather than pino's own fd writer, so that what reaches the
       // log is observable in-process (the e2e suite checks no secret does).
-      stream: process.stdout,
+      stream: { write: (line: string) => process.stdout.write(redact(line)) },
+      mixin: logContextFields,
       genReqId: (req: IncomingMessage) => requestIdOf(req as ApiRequest),
-      customProps: (req: IncomingMessage) => {
-        const principal = principalOf(req as ApiRequest);
-        return principal ? { actor: actorOf(principal) } : {};
-      },
       serializers: {
         req: (req: SerializedRequest) => ({
           id: req.id,
@@ -54,7 +61,7 @@ export function loggerParams(config: AppConfig): Params {
           'headers.cookie',
           'headers["idempotency-key"]',
         ],
-        censor: '[redacted]',
+        censor: REDACTED,
       },
       autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
     },

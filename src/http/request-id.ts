@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../security/principal';
+import { principalOf } from '../security/request-principal';
 import { DomainError } from '../shared/domain/domain-error';
+import { runWithLogContext } from '../shared/logging/log-context';
 import type { ApiRequest, ApiResponse, NextFunction } from './http-types';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -28,17 +31,30 @@ export function requestIdOf(req: ApiRequest): string {
  * A malformed `X-Request-Id` is refused rather than silently replaced: the caller would
  * otherwise look for their id in our logs and not find it. The refusal still carries a
  * fresh id, never the value sent.
+ * The rest of the request runs in its log context: every line logged while handling it,
+ * down to a command handler's, carries the request id as `correlation_id`, and the caller
+ * as `actor` once the auth guard has identified them.
  */
 export function requestIdMiddleware(req: ApiRequest, res: ApiResponse, next: NextFunction): void {
   const given = req.headers['x-request-id'];
-  res.setHeader(REQUEST_ID_HEADER, requestIdOf(req));
-  if (given !== undefined && (typeof given !== 'string' || !ACCEPTED.test(given))) {
-    next(
-      new DomainError('REQUEST.INVALID_HEADER', 'X-Request-Id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -', {
-        header: REQUEST_ID_HEADER,
-      }),
-    );
-    return;
-  }
-  next();
+  const correlationId = requestIdOf(req);
+  res.setHeader(REQUEST_ID_HEADER, correlationId);
+  const context = {
+    correlationId,
+    get actor() {
+      const principal = principalOf(req);
+      return principal && actorOf(principal);
+    },
+  };
+  runWithLogContext(context, () => {
+    if (given !== undefined && (typeof given !== 'string' || !ACCEPTED.test(given))) {
+      next(
+        new DomainError('REQUEST.INVALID_HEADER', 'X-Request-Id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -', {
+          header: REQUEST_ID_HEADER,
+        }),
+      );
+      return;
+    }
+    next();
+  });
 }

@@ -1,17 +1,16 @@
 /**
- * Child process of the platform crash test: the real application, configured from the
- * environment as `main.ts` is (DATA_DIR, PORT, PLATFORM_RUNTIME, DRIVER_LATENCY_SCALE…),
- * listening on `PORT` (0: any free port). Prints `ready <port>` once it listens, then runs
- * until it is killed.
+ * Child process of the platform crash and shutdown tests: the real server as `main.ts`
+ * runs it (`serve`: configured from the environment, DATA_DIR, PORT, PLATFORM_RUNTIME,
+ * DRIVER_LATENCY_SCALE…, with the same SIGTERM handling), on 127.0.0.1 and `PORT` (0: any
+ * free port). Prints `ready <port>` once it listens, then runs until it is stopped or killed.
  */
 import 'reflect-metadata';
 import { writeSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/bootstrap';
+import { serve } from '../../src/bootstrap';
 
 async function main(): Promise<void> {
-  const app = await createApp();
-  await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+  const app = await serve('127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   // Synchronous, on a line of its own: the parent reads it among the JSON log lines.
   writeSync(1, `\nready ${port}\n`);

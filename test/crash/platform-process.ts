@@ -91,6 +91,20 @@ export class AppProcess {
     }
   }
 
+  /** Resolves once the child has printed a line matching `pattern` (a log line's text, say). */
+  async printed(pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > deadline) throw new Error(`the app did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+      await sleep(10);
+    }
+  }
+
+  /** Everything the child printed (the last 200 kB). */
+  get text(): string {
+    return this.output;
+  }
+
   tail(lines = 40): string {
     return this.output.split('\n').slice(-lines).join('\n');
   }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
 import { DomainError } from '../../shared/domain/domain-error';
+import { runWithLogContext } from '../../shared/logging/log-context';
 import { RETRIED_UNTIL_DONE, RETRIED_UNTIL_DONE_MAX_BACKOFF_MS } from '../jobs/platform-job';
 import { RunPlatformJobCommand } from '../jobs/run-platform-job.command';
 import { ClaimedJob, RuntimeStore } from './runtime-store';
@@ -22,7 +23,10 @@ const MAX_BACKOFF_MS = 10 * 60_000;
 export class JobWorker {
   private readonly logger = new Logger('JobWorker');
   private readonly owner = randomUUID();
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { job: ClaimedJob; run: Promise<void> }>();
+  /** Jobs left running at shutdown, their leases released: their outcome is no longer this process's to record. */
+  private readonly released = new Set<string>();
+  private stopped = false;
 
   constructor(
     private readonly runtime: RuntimeStore,
@@ -33,13 +37,22 @@ export class JobWorker {
 
   /** Starts the jobs due now, up to the concurrency limit; answers how many started. */
   async runDue(): Promise<number> {
+    if (this.stopped) return 0;
     const room = this.config.runtime.concurrency - this.running.size;
     const jobs = await this.runtime.claimDue(this.clock.now(), room, this.owner, this.config.runtime.leaseMs);
+    if (this.stopped) {
+      // Stopped while claiming: handed back at once.
+      for (const job of jobs) await this.runtime.release(job).catch(() => undefined);
+      return 0;
+    }
     let started = 0;
     for (const job of jobs) {
       if (this.running.has(job.key)) continue;
-      const run = this.run(job).finally(() => this.running.delete(job.key));
-      this.running.set(job.key, run);
+      // Every line of the job (and of the commands it issues) carries the correlation id of the request or event behind it.
+      const run = runWithLogContext({ correlationId: job.context.correlationId, actor: job.context.actor }, () => this.run(job)).finally(() =>
+        this.running.delete(job.key),
+      );
+      this.running.set(job.key, { job, run });
       started++;
     }
     return started;
@@ -56,14 +69,37 @@ export class JobWorker {
 
   /** Waits for the jobs running now. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values()].map(({ run }) => run));
+  }
+
+  /**
+   * Stops at a checkpoint, for shutdown: claims nothing more, gives the jobs running now
+   * `graceMs` to finish, and releases the leases of those still running (most of a job is
+   * a wait on the data plane, minutes for a backup), so that the next process runs them
+   * again at once rather than after RUNTIME_LEASE_MS. A job cut short runs again from the
+   * top: jobs are idempotent.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.drain(), grace]);
+    clearTimeout(timer);
+    const left = [...this.running.values()].map(({ job }) => job);
+    if (left.length === 0) return;
+    for (const job of left) this.released.add(job.key);
+    for (const job of left) await this.runtime.release(job).catch(() => undefined);
+    this.logger.warn(`Stopped with ${left.length} job(s) still running, released to run again at the next start: ${left.map((j) => j.key).join(', ')}`);
   }
 
   private async run(job: ClaimedJob): Promise<void> {
     try {
       await this.commands.execute(new RunPlatformJobCommand(job));
+      if (this.released.has(job.key)) return;
       await this.runtime.complete(job);
     } catch (error) {
+      // Released at shutdown (the runtime store may be closed by now): the next process runs it.
+      if (this.released.has(job.key)) return;
       if (error instanceof DomainError) {
         this.logger.warn(`Job ${job.key} (${job.job.kind}) is moot: ${error.code}`);
         await this.runtime.complete(job);

@@ -6,6 +6,9 @@ import { JobWorker } from './job-worker';
 import { RuntimeStore } from './runtime-store';
 import { SagaRunner } from './saga-runner';
 
+/** How long running jobs get to finish at shutdown before they are released to the next process. */
+const JOB_STOP_GRACE_MS = 2_000;
+
 /**
  * Runs the platform in the background: the saga runner follows the log, the job worker
  * polls for due jobs. `PLATFORM_RUNTIME=off` leaves both stopped (a process that only
@@ -44,7 +47,7 @@ export class PlatformRuntime implements OnApplicationBootstrap, BeforeApplicatio
     clearInterval(this.poll);
     this.unhandled?.unsubscribe();
     await this.sagas.stop();
-    await this.worker.drain();
+    await this.worker.stop(JOB_STOP_GRACE_MS);
     await this.runtime.close();
   }
 

@@ -5,6 +5,7 @@ import { EventFilter, EventStore, EventSubscription, StoredEvent } from '../../e
 import { Clock } from '../../shared/clock';
 import { derivedUuid } from '../../shared/cqrs/event-ids';
 import { StoredEventMessage } from '../../shared/cqrs/stored-event.message';
+import { runWithLogContext } from '../../shared/logging/log-context';
 import { Saga, SAGAS } from '../sagas/saga';
 import { JobSpec, RuntimeStore } from './runtime-store';
 
@@ -111,7 +112,12 @@ export class SagaRunner {
     return this.processed;
   }
 
-  private async process(event: StoredEvent): Promise<boolean> {
+  /** Handles one event; its lines, and those of the handlers it is published to, carry its correlation id. */
+  private process(event: StoredEvent): Promise<boolean> {
+    return runWithLogContext({ correlationId: String(event.metadata.$correlationId) }, () => this.react(event));
+  }
+
+  private async react(event: StoredEvent): Promise<boolean> {
     if (this.parkedAt) return false;
     const from = await this.position();
     // Handled already, by another process on the same DATA_DIR.

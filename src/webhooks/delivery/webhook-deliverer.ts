@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { KeyRing } from '../../security/key-ring';
 import { Clock } from '../../shared/clock';
+import { runWithLogContext, runWithoutLogContext } from '../../shared/logging/log-context';
 import { nextAttemptAt, RetryPolicy } from '../domain/retry-policy';
 import type { TargetGuard } from '../target-guard';
 import { Delivery, OutboxWebhook, WebhookOutbox } from './webhook-outbox';
@@ -13,6 +14,9 @@ export interface DelivererOptions extends RetryPolicy {
   /** The longest the deliverer sleeps before looking at the outbox again. */
   pollMs: number;
 }
+
+/** How long deliveries in flight get to finish at shutdown; those still waiting on their receiver are sent again later. */
+const STOP_GRACE_MS = 2_000;
 
 /** The context a webhook's secret is sealed for: it opens for that webhook only. */
 export const secretContext = (webhookId: string) => `webhook:${webhookId}`;
@@ -48,11 +52,20 @@ export class WebhookDeliverer {
     this.wake();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Claims nothing more and gives the deliveries in flight a moment to finish. One whose
+   * receiver is slower is left to its lease: it is sent again, under the same id, by
+   * whichever process runs deliveries next (at least once, as after a crash).
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await this.polling;
-    await Promise.allSettled([...this.inFlight.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled([...this.inFlight.values()]), grace]);
+    clearTimeout(timer);
+    if (this.inFlight.size > 0) this.logger.warn(`Stopped with ${this.inFlight.size} delivery(ies) in flight: sent again once their lease runs out`);
   }
 
   /** Looks at the outbox now (new deliveries, or one just done whose next may go). */
@@ -63,7 +76,8 @@ export class WebhookDeliverer {
       return;
     }
     clearTimeout(this.timer);
-    this.polling = this.poll().finally(() => {
+    // Woken from an event's handling: the poll (and the timers it sets) is not that event's work.
+    this.polling = runWithoutLogContext(() => this.poll()).finally(() => {
       this.polling = undefined;
       if (this.again) {
         this.again = false;
@@ -84,7 +98,7 @@ export class WebhookDeliverer {
       if (due.length > 0) {
         const webhooks = await this.webhooks();
         for (const delivery of due) {
-          const run = this.deliver(delivery, webhooks.get(delivery.webhookId))
+          const run = runWithLogContext({ correlationId: correlationIdOf(delivery) }, () => this.deliver(delivery, webhooks.get(delivery.webhookId)))
             .catch((error: unknown) => this.logger.error(`Delivery ${delivery.deliveryId} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`))
             .finally(() => {
               this.inFlight.delete(delivery.deliveryId);
@@ -133,7 +147,19 @@ export class WebhookDeliverer {
       await this.outbox.recordAttempt(delivery, attempt, { delivered: false, retryAt: retry === null ? null : new Date(retry) });
     } catch (error) {
       // Its lease runs out and it is sent again: the receiver sees the same delivery id.
+      if (!this.running) return; // left in flight at shutdown, the outbox closed meanwhile
       this.logger.error(`Could not record an attempt of delivery ${delivery.deliveryId}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/** The correlation id of the delivered event (its public form carries it), for the delivery's log lines. */
+function correlationIdOf(delivery: Delivery): string {
+  try {
+    const id = (JSON.parse(delivery.payload) as { correlation_id?: unknown }).correlation_id;
+    if (typeof id === 'string') return id;
+  } catch {
+    // Not JSON: cannot happen for a payload the dispatcher wrote; the delivery id still says which.
+  }
+  return `webhook-delivery:${delivery.deliveryId}`;
 }

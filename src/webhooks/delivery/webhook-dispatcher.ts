@@ -5,6 +5,7 @@ import { PublicEvent } from '../../public-events/public-event.schemas';
 import { toPublicEvent } from '../../public-events/public-event';
 import { Clock } from '../../shared/clock';
 import { derivedUuid } from '../../shared/cqrs/event-ids';
+import { runWithLogContext } from '../../shared/logging/log-context';
 import type { WebhookCreated, WebhookRedeliveryRequested } from '../domain/webhook.events';
 import { NewDelivery, OutboxWebhook, WebhookOutbox } from './webhook-outbox';
 
@@ -62,7 +63,9 @@ export class WebhookDispatcher {
           this.subscription = subscription;
           // stop() came while the checkpoint was read: it could not close what did not exist yet.
           if (this.stopping) return void (await subscription.close());
-          for await (const event of subscription) await this.process(event);
+          for await (const event of subscription) {
+            await runWithLogContext({ correlationId: String(event.metadata.$correlationId) }, () => this.process(event));
+          }
           return; // closed by stop()
         } catch (error) {
           if (this.stopping) return;
