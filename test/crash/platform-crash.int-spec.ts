@@ -16,6 +16,7 @@ import {
   mapLimit,
   queryReadOnly,
   sleep,
+  TIMER_KEYS,
   waitFor,
   writeWhenFree,
 } from './platform-process';
@@ -36,8 +37,6 @@ const LEASE_MS = 1_500;
 const TYPES = ['postgresql', 'mysql', 'mongodb', 'redis', 'elasticsearch', 'influxdb', 'opensearch'] as const;
 const APPS = 8;
 const REPLICAS = ['dc-primary', 'dc-secondary', 'provider-snapshot'] as const;
-/** Jobs that stay stored by design: the add-on's timers. */
-const TIMER_KEYS = /^(periodic-backup|daily-retention):/;
 
 const SETUP_TIMEOUT_MS = 30_000;
 const RECOVERY_TIMEOUT_MS = 60_000;

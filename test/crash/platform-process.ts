@@ -123,15 +123,30 @@ export interface Answer {
   body: any;
 }
 
-export async function call(base: string, token: string | null, method: string, path: string, body?: unknown): Promise<Answer> {
+export interface RequestOptions {
+  body?: unknown;
+  /** Extra request headers (`Idempotency-Key`, `X-Request-Id`…). */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** A call with its answer's headers: what the chaos harness needs beside the body. */
+export async function request(
+  base: string,
+  token: string | null,
+  method: string,
+  path: string,
+  { body, headers = {}, timeoutMs = 15_000 }: RequestOptions = {},
+): Promise<Answer & { headers: Headers }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
       ...(token && { Authorization: `Bearer ${token}` }),
       ...(body !== undefined && { 'Content-Type': 'application/json' }),
+      ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   let parsed: unknown = text;
@@ -140,7 +155,12 @@ export async function call(base: string, token: string | null, method: string, p
   } catch {
     // Not JSON: kept as text for the error message.
   }
-  return { status: response.status, body: parsed };
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export async function call(base: string, token: string | null, method: string, path: string, body?: unknown): Promise<Answer> {
+  const { status, body: answer } = await request(base, token, method, path, { body });
+  return { status, body: answer };
 }
 
 export async function expectStatus(answer: Promise<Answer>, status: number, what: string): Promise<Answer> {
@@ -204,6 +224,9 @@ export async function queryReadOnly<T>(file: string, sql: string, params: unknow
     await new Promise<void>((resolve) => db.close(() => resolve()));
   }
 }
+
+/** Jobs that stay stored by design: the add-ons' timers. */
+export const TIMER_KEYS = /^(periodic-backup|daily-retention):/;
 
 export interface JobRow {
   key: string;
