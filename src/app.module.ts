@@ -8,6 +8,7 @@ import { AppsModule } from './apps/apps.module';
 import { BackupsModule } from './backups/backups.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { HttpEdgeModule } from './http/http.module';
 import { loggerParams } from './http/logging';
 import { DriverModule } from './platform/driver/driver.module';
@@ -32,6 +33,7 @@ function modules(options: AppOptions) {
     SecurityModule,
     HttpEdgeModule,
     HealthModule,
+    MetricsModule,
     SharedModule.forRoot(options),
     CatalogueModule,
     AppsModule,

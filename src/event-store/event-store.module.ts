@@ -4,15 +4,18 @@ import { dirname } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { EsdbEventStore } from './esdb/esdb-event-store';
 import { EventStore } from './event-store.port';
+import { AppendObserver, ObservedEventStore } from './observed-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
 import { withUpcasting } from './upcasting-event-store';
 
 /**
  * Picks the adapter from configuration (EventStoreDB when a connection string is set) and
  * reads it through the upcasters: whatever injects `EventStore` sees current schema versions.
+ * With an `AppendObserver` (metrics), appends are timed beneath the upcasting.
  */
-async function openEventStore(config: AppConfig): Promise<EventStore> {
-  return withUpcasting(await openAdapter(config));
+async function openEventStore(config: AppConfig, observer?: AppendObserver): Promise<EventStore> {
+  const adapter = await openAdapter(config);
+  return withUpcasting(observer ? new ObservedEventStore(adapter, observer) : adapter);
 }
 
 async function openAdapter(config: AppConfig): Promise<EventStore> {
@@ -29,7 +32,9 @@ async function openAdapter(config: AppConfig): Promise<EventStore> {
 
 @Global()
 @Module({
-  providers: [{ provide: EventStore, inject: [AppConfig], useFactory: openEventStore }],
+  providers: [
+    { provide: EventStore, inject: [AppConfig, { token: AppendObserver, optional: true }], useFactory: openEventStore },
+  ],
   exports: [EventStore],
 })
 export class EventStoreModule implements OnApplicationShutdown {

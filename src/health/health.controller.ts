@@ -18,18 +18,32 @@ export class HealthController {
   ) {}
 
   /**
-   * Liveness and readiness: 200 with the store kind and its last position and the
-   * platform runtime's jobs, the read models' checkpoints and the webhook deliveries; 503 when the store does not
-   * answer, or the sagas or a projection are parked.
+   * Readiness: 200 with the store kind and its last position, the platform runtime's jobs
+   * and saga lag, the read models' checkpoints and lag, and the webhook deliveries; 503
+   * when the store does not answer, or the sagas or a projection are parked. Lag alone
+   * never fails it. Also served as `GET /health` (the first route, kept as it was).
    */
   @Get()
   @HealthCheck()
   check() {
+    return this.ready();
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
     return this.health.check([
       () => this.eventStore.check('eventStore'),
       () => this.platform.check('platform'),
       () => this.readModels.check('readModels'),
       () => this.webhooks.check('webhooks'),
     ]);
+  }
+
+  /** Liveness: 200 as long as the process serves HTTP; no dependency is checked (a store outage must not restart it). */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
   }
 }

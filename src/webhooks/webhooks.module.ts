@@ -9,7 +9,7 @@ import { PublicEventsModule } from '../public-events/public-events.module';
 import { KeyRing } from '../security/key-ring';
 import { Clock } from '../shared/clock';
 import { WebhooksController } from './api/webhooks.controller';
-import { WebhookDeliverer } from './delivery/webhook-deliverer';
+import { WebhookAttemptObserver, WebhookDeliverer } from './delivery/webhook-deliverer';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { WebhookOutbox } from './delivery/webhook-outbox';
 import { TargetGuard } from './target-guard';
@@ -38,11 +38,12 @@ const POLL_MS = 1_000;
     { provide: TargetGuard, inject: [AppConfig], useFactory: (config: AppConfig) => new TargetGuard(config.webhooks.allowedRanges) },
     {
       provide: DELIVERER,
-      inject: [WebhookOutbox, KeyRing, TargetGuard, Clock, AppConfig],
-      useFactory: (outbox: WebhookOutbox, keys: KeyRing, guard: TargetGuard, clock: Clock, config: AppConfig) => {
+      inject: [WebhookOutbox, KeyRing, TargetGuard, Clock, AppConfig, { token: WebhookAttemptObserver, optional: true }],
+      useFactory: (outbox: WebhookOutbox, keys: KeyRing, guard: TargetGuard, clock: Clock, config: AppConfig, observer?: WebhookAttemptObserver) => {
         const { concurrency, timeoutMs, baseMs, maxMs, retryForMs } = config.webhooks;
         const webhooks = async () => new Map((await outbox.webhooks()).map((w) => [w.webhookId, w]));
-        return new WebhookDeliverer(outbox, webhooks, keys, guard, clock, { concurrency, timeoutMs, baseMs, maxMs, retryForMs, pollMs: POLL_MS });
+        const options = { concurrency, timeoutMs, baseMs, maxMs, retryForMs, pollMs: POLL_MS, observer };
+        return new WebhookDeliverer(outbox, webhooks, keys, guard, clock, options);
       },
     },
     {

@@ -35,6 +35,16 @@ describe('GET /health (the app on the embedded store)', () => {
     expect(existsSync(join(dataDir, 'nested', 'data', 'events.sqlite'))).toBe(true);
   });
 
+  it('answers /health/live and /health/ready without a token: live checks nothing, ready is /health', async () => {
+    const live = await request(app.getHttpServer()).get('/health/live').expect(200);
+    expect(live.body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+    const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);
+    const health = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(Object.keys(ready.body.info).sort()).toEqual(['eventStore', 'platform', 'readModels', 'webhooks']);
+    expect(Object.keys(health.body.info).sort()).toEqual(Object.keys(ready.body.info).sort());
+    expect(ready.body.info.eventStore).toEqual(health.body.info.eventStore);
+  });
+
   it('reports the position of the last event as a string', async () => {
     const store = app.get(EventStore);
     await store.append('addon-health', [event(), event()], { expectedRevision: 'no_stream' });
@@ -49,5 +59,11 @@ describe('GET /health (the app on the embedded store)', () => {
       status: 'error',
       error: { eventStore: { status: 'down', kind: 'sqlite', message: 'the event store does not answer' } },
     });
+    // Not ready, but alive: an orchestrator takes it out of rotation without restarting it.
+    const ready = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(ready.body.error.eventStore).toMatchObject({ status: 'down' });
+    // The sagas' lag cannot be read from a closed store: unknown, not a failure of its own.
+    expect(ready.body.info.platform).toMatchObject({ status: 'up', sagas_lag: null });
+    await request(app.getHttpServer()).get('/health/live').expect(200);
   });
 });

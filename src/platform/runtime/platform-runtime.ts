@@ -2,9 +2,28 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { Subscription } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
+import { EventFilter, EventStore } from '../../event-store/event-store.port';
 import { JobWorker } from './job-worker';
 import { RuntimeStore } from './runtime-store';
 import { SagaRunner } from './saga-runner';
+
+/** The saga runner's checkpoint and the streams it follows (as in saga-runner.ts). */
+const SAGA_CHECKPOINT = 'sagas';
+const SAGA_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+/** How long the lag may take to read before it is reported unknown (the store indicator says why). */
+const LAG_TIMEOUT_MS = 3_000;
+
+/** What /health and /metrics show of the runtime. */
+export interface RuntimeStatus {
+  sagasParkedAt: string | null;
+  pendingJobs: number;
+  deadJobs: number;
+  running: number;
+  /** The sagas' checkpoint, null before the first event. */
+  sagasCheckpoint: bigint | null;
+  /** Positions from the checkpoint to the last event of the streams sagas follow; null when the log does not answer. */
+  sagasLag: bigint | null;
+}
 
 /** How long running jobs get to finish at shutdown before they are released to the next process. */
 const JOB_STOP_GRACE_MS = 2_000;
@@ -27,6 +46,7 @@ export class PlatformRuntime implements OnApplicationBootstrap, BeforeApplicatio
     private readonly runtime: RuntimeStore,
     private readonly config: AppConfig,
     private readonly exceptions: UnhandledExceptionBus,
+    private readonly store: EventStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -51,10 +71,41 @@ export class PlatformRuntime implements OnApplicationBootstrap, BeforeApplicatio
     await this.runtime.close();
   }
 
-  /** What /health shows of the runtime. */
-  async status(): Promise<{ sagasParkedAt: string | null; pendingJobs: number; deadJobs: number; running: number }> {
-    const { pending, dead } = await this.runtime.counts();
-    return { sagasParkedAt: this.sagas.parked?.position ?? null, pendingJobs: pending, deadJobs: dead, running: this.worker.inFlight };
+  /** What /health and /metrics show of the runtime. */
+  async status(): Promise<RuntimeStatus> {
+    const [{ pending, dead }, checkpoint] = await Promise.all([this.runtime.counts(), this.runtime.checkpoint(SAGA_CHECKPOINT)]);
+    return {
+      sagasParkedAt: this.sagas.parked?.position ?? null,
+      pendingJobs: pending,
+      deadJobs: dead,
+      running: this.worker.inFlight,
+      sagasCheckpoint: checkpoint,
+      sagasLag: await this.sagasLag(checkpoint),
+    };
+  }
+
+  /**
+   * How far the checkpoint is behind the last event sagas follow, in positions (on the
+   * embedded store, events of the whole log; on EventStoreDB, commit positions, so only
+   * zero and the trend mean something). Shared by every process on this DATA_DIR.
+   */
+  private async sagasLag(checkpoint: bigint | null): Promise<bigint | null> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const [last] = await Promise.race([
+        this.store.readAll({ direction: 'backwards', maxCount: 1, filter: SAGA_STREAMS }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer')), LAG_TIMEOUT_MS);
+        }),
+      ]);
+      if (!last) return 0n;
+      const behind = last.position - (checkpoint ?? 0n);
+      return behind > 0n ? behind : 0n;
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async tick(): Promise<void> {

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { ConcurrencyError, EventStore, StoredEvent } from '../../event-store/event-store.port';
 import { Message } from '../domain/decider';
 import { Aggregate, streamOf } from './aggregate';
 import { CommandContext } from './command-context';
+import { CommandObserver, ExecutedCommand, failureOf } from './command-observer';
 import { derivedEventId } from './event-ids';
 
 export interface Loaded<S> {
@@ -39,12 +41,18 @@ interface Cached {
  * A command whose events are already in the stream (same causation, same derived ids)
  * ran before: it is answered with the current state and appends nothing. Folded states
  * are cached, so a command reads only the events appended since the last one.
+ *
+ * Every command passes here (REST, GraphQL, sagas, jobs): its outcome and duration go to
+ * the `CommandObserver`, when one is provided (metrics).
  */
 @Injectable()
 export class CommandExecutor {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    @Optional() private readonly observer?: CommandObserver,
+  ) {}
 
   async load<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
     const { state, revision } = await this.read(aggregate, streamOf(aggregate, id));
@@ -52,6 +60,26 @@ export class CommandExecutor {
   }
 
   async execute<S, C extends Message, E extends Message>(
+    aggregate: Aggregate<S, C, E>,
+    id: string,
+    command: C,
+    context: CommandContext,
+  ): Promise<Decided<S, E>> {
+    const started = performance.now();
+    const observe = (outcome: Pick<ExecutedCommand, 'outcome' | 'code'>) =>
+      this.observe({ aggregate: aggregate.category, type: command.type, ...outcome, seconds: (performance.now() - started) / 1000 });
+    let decided: Decided<S, E>;
+    try {
+      decided = await this.decideAndAppend(aggregate, id, command, context);
+    } catch (error) {
+      observe(failureOf(error));
+      throw error;
+    }
+    observe({ outcome: decided.position === null ? 'noop' : 'ok' });
+    return decided;
+  }
+
+  private async decideAndAppend<S, C extends Message, E extends Message>(
     aggregate: Aggregate<S, C, E>,
     id: string,
     command: C,
@@ -88,6 +116,14 @@ export class CommandExecutor {
         // Another writer moved the stream: let it finish, then decide again on what it wrote.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
+    }
+  }
+
+  private observe(command: ExecutedCommand): void {
+    try {
+      this.observer?.executed(command);
+    } catch {
+      // Monitoring never fails a command that did its work.
     }
   }
 

@@ -13,6 +13,16 @@ export interface DelivererOptions extends RetryPolicy {
   timeoutMs: number;
   /** The longest the deliverer sleeps before looking at the outbox again. */
   pollMs: number;
+  /** Told of each attempt once recorded (metrics). */
+  observer?: WebhookAttemptObserver;
+}
+
+/** How a recorded attempt ended: `delivered` (a 2xx), `failed` (tried again later), `dead` (dead-lettered). */
+export type AttemptOutcome = 'delivered' | 'failed' | 'dead';
+
+/** Told of every delivery attempt once the outbox has recorded it. Must be cheap. */
+export abstract class WebhookAttemptObserver {
+  abstract attempted(outcome: AttemptOutcome): void;
 }
 
 /** How long deliveries in flight get to finish at shutdown; those still waiting on their receiver are sent again later. */
@@ -138,6 +148,7 @@ export class WebhookDeliverer {
     try {
       if (result.error === null) {
         await this.outbox.recordAttempt(delivery, attempt, { delivered: true });
+        this.options.observer?.attempted('delivered');
         return;
       }
       const now = this.clock.now().getTime();
@@ -145,6 +156,7 @@ export class WebhookDeliverer {
       const retry = nextAttemptAt(this.options, first, now, delivery.attempts + 1, this.random());
       if (retry === null) this.logger.warn(`Delivery ${delivery.deliveryId} dead-lettered after ${delivery.attempts + 1} attempts: ${result.error}`);
       await this.outbox.recordAttempt(delivery, attempt, { delivered: false, retryAt: retry === null ? null : new Date(retry) });
+      this.options.observer?.attempted(retry === null ? 'dead' : 'failed');
     } catch (error) {
       // Its lease runs out and it is sent again: the receiver sees the same delivery id.
       if (!this.running) return; // left in flight at shutdown, the outbox closed meanwhile
