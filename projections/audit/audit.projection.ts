@@ -15,6 +15,7 @@ type Summaries = { [K in AddonEvent['type']]: (data: Extract<AddonEvent, { type:
 const ADDON_SUMMARIES: Summaries = {
   AddonProvisioned: (d) => `Add-on ${d.providerId} ${d.version} provisioned on plan ${d.planId} for app ${d.appName}`,
   AddonRunning: () => 'Add-on running',
+  AddonProvisioningAbandoned: (d) => `Provisioning abandoned: ${d.reason}`,
   AddonProvisioningFailed: (d) => `Provisioning failed: ${d.reason}`,
   PlanChanged: (d) => `Plan change from ${d.fromPlanId} to ${d.toPlanId} (downtime: ${d.downtime})`,
   PlanChangeFailed: (d) => `Plan change to ${d.toPlanId} failed, back on ${d.fromPlanId}: ${d.reason}`,

@@ -130,6 +130,18 @@ export class EnvironmentVariables {
   @Min(100, { message: 'RUNTIME_LEASE_MS must be a whole number of milliseconds, 100 or more' })
   RUNTIME_LEASE_MS = 600_000;
 
+  /**
+   * How long after an add-on is attached to (or let go by) its app its own stream must have
+   * followed, in milliseconds of the platform's clock; past it, the request died between
+   * its two writes and the platform settles them.
+   */
+  @Transform(blankIsUnset)
+  @Type(() => Number)
+  @IsInt({ message: 'RUNTIME_SETTLE_AFTER_MS must be a whole number of milliseconds from 100 to 3600000' })
+  @Min(100, { message: 'RUNTIME_SETTLE_AFTER_MS must be a whole number of milliseconds from 100 to 3600000' })
+  @Max(3_600_000, { message: 'RUNTIME_SETTLE_AFTER_MS must be a whole number of milliseconds from 100 to 3600000' })
+  RUNTIME_SETTLE_AFTER_MS = 30_000;
+
   /** Attempts of a job before it is parked as dead. */
   @Transform(blankIsUnset)
   @Type(() => Number)
@@ -255,6 +267,8 @@ export interface RuntimeConfig {
   concurrency: number;
   pollMs: number;
   leaseMs: number;
+  /** RUNTIME_SETTLE_AFTER_MS: when a half-done two-stream write is settled. */
+  settleAfterMs: number;
   maxAttempts: number;
   /** Attempts of a retryable data-plane failure before the flow records it as final. */
   driverAttempts: number;
@@ -332,6 +346,7 @@ export class AppConfig {
       concurrency: env.RUNTIME_CONCURRENCY,
       pollMs: env.RUNTIME_POLL_MS,
       leaseMs: env.RUNTIME_LEASE_MS,
+      settleAfterMs: env.RUNTIME_SETTLE_AFTER_MS,
       maxAttempts: env.RUNTIME_MAX_ATTEMPTS,
       driverAttempts: env.DRIVER_MAX_ATTEMPTS,
     };

@@ -31,6 +31,14 @@ const MaintenanceWindow = {
 };
 const BackupSchedule = { enabled: Type.Boolean(), hour: Type.Integer({ minimum: 0, maximum: 23 }), timezone: Text };
 
+/**
+ * Events of app and add-on streams that are never published: platform bookkeeping with no
+ * meaning outside (an abandoned provisioning's stream belongs to no app; the app's
+ * `AddonDetached` is what subscribers see).
+ */
+export const INTERNAL_EVENT_TYPES = ['AddonProvisioningAbandoned'] as const;
+type InternalEventType = (typeof INTERNAL_EVENT_TYPES)[number];
+
 /** The data of each public event, by type. */
 export const PUBLIC_EVENT_DATA = {
   // ---- app streams ----
@@ -111,7 +119,7 @@ export const PUBLIC_EVENT_DATA = {
   MaintenanceCompleted: closed({ maintenance_id: Text }),
   MaintenanceCancelled: closed({ maintenance_id: Text, reason: Text }),
   MaintenanceFailed: closed({ maintenance_id: Text, reason: Text }),
-} satisfies Record<AddonEvent['type'] | AppEvent['type'], TObject>;
+} satisfies Record<Exclude<AddonEvent['type'] | AppEvent['type'], InternalEventType>, TObject>;
 
 export type PublicEventType = keyof typeof PUBLIC_EVENT_DATA;
 export type PublicEventData<T extends PublicEventType = PublicEventType> = Static<(typeof PUBLIC_EVENT_DATA)[T]>;
@@ -120,6 +128,7 @@ export const PUBLIC_EVENT_TYPES = Object.keys(PUBLIC_EVENT_DATA) as PublicEventT
 
 /** The current version of each public event: the internal event's. */
 export const PUBLIC_EVENT_VERSIONS: Readonly<Record<PublicEventType, number>> = { ...APP_EVENT_SCHEMA_VERSIONS, ...ADDON_EVENT_SCHEMA_VERSIONS };
+
 
 export const isPublicEventType = (type: string): type is PublicEventType => Object.prototype.hasOwnProperty.call(PUBLIC_EVENT_DATA, type);
 

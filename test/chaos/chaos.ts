@@ -179,6 +179,8 @@ export async function runChaos(given: Partial<ChaosOptions> = {}): Promise<Chaos
       RUNTIME_POLL_MS: '50',
       // A job cut by a kill is taken over 1.5 s later.
       RUNTIME_LEASE_MS: '1500',
+      // A request killed between its two writes (app, then add-on) is settled soon after a restart.
+      RUNTIME_SETTLE_AFTER_MS: '2000',
       WEBHOOK_ALLOWED_RANGES: 'loopback',
       WEBHOOK_TIMEOUT_MS: '2000',
       WEBHOOK_RETRY_BASE_MS: '50',

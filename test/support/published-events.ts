@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import type { EventStore } from '../../src/event-store/event-store.port';
 import type { EventScopes } from '../../src/public-events/event-scopes';
 import { PUBLIC_STREAMS, toPublicEvent } from '../../src/public-events/public-event';
-import type { PublicEvent } from '../../src/public-events/public-event.schemas';
+import { INTERNAL_EVENT_TYPES, PublicEvent } from '../../src/public-events/public-event.schemas';
 import { schemaFiles } from '../../src/public-events/schema-files';
 
 let validators: Map<string, ValidateFunction> | undefined;
@@ -35,6 +35,7 @@ export async function expectPublishedEventsValid(store: EventStore, scopes: Even
   const problems: string[] = [];
   let checked = 0;
   for (const event of await store.readAll({ filter: PUBLIC_STREAMS })) {
+    if ((INTERNAL_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
     const scope = await scopes.of(event);
     if (!scope) {
       problems.push(`${event.stream} ${event.type} at ${event.position}: no app`);

@@ -241,6 +241,29 @@ describe('Add-on lifecycle', () => {
     });
   });
 
+  describe('(design) a provisioning whose request died after attaching the add-on to its app', () => {
+    const abandon = { type: 'AbandonProvisioning', data: { reason: 'its request stopped', at: NOW } } as const;
+    const abandoned = { type: 'AddonProvisioningAbandoned', data: { reason: 'its request stopped', at: NOW } } as const;
+
+    it('the platform claims the stream that never began: AddonProvisioningAbandoned; a repeat changes nothing', () => {
+      given().when(abandon).then(abandoned);
+      given(abandoned).when(abandon).thenNothing();
+    });
+
+    it('a stream that began is never abandoned', () => {
+      given(provisioned('redis-starter-1024')).when(abandon).thenNothing();
+      given(...running('redis-starter-1024')).when(abandon).thenNothing();
+    });
+
+    it('the request, slow rather than dead, cannot begin the stream afterwards: ADDON.PROVISIONING_ABANDONED', () => {
+      given(abandoned).when(provision()).thenFails('ADDON.PROVISIONING_ABANDONED');
+    });
+
+    it('an abandoned add-on does not exist for any other command', () => {
+      given(abandoned).when({ type: 'ChangePlan', data: { planId: 'redis-starter-2048', at: NOW } }).thenFails('ADDON.NOT_FOUND');
+    });
+  });
+
   describe('"When it is running, two variables are set on the app: SCALINGO_<TYPE>_URL and the alias <TYPE>_URL"', () => {
     it('SCALINGO_REDIS_URL holds the connection URL, REDIS_URL=$SCALINGO_REDIS_URL', () => {
       expect(addonVariables('SCALINGO', 'redis', ADDON_ID)).toEqual([

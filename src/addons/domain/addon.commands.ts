@@ -3,6 +3,8 @@ import { BackupMethod, BackupReplica, Connection, RestoreSource } from './addon.
 
 type At = { at: string };
 
+/** Claims an add-on stream that never began (its request died after attaching it): a no-op once it began. */
+export type AbandonProvisioning = Message<'AbandonProvisioning', { reason: string } & At>;
 export type ProvisionAddon = Message<
   'ProvisionAddon',
   {
@@ -55,6 +57,7 @@ export type FailMaintenance = Message<'FailMaintenance', { maintenanceId: string
 
 export type AddonCommand =
   | ProvisionAddon
+  | AbandonProvisioning
   | CompleteProvisioning
   | FailProvisioning
   | ChangePlan

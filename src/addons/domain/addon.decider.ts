@@ -37,6 +37,9 @@ export const addonDecider: Decider<AddonState, AddonCommand, AddonEvent> = {
   evolve: evolveAddon,
   decide(command, state) {
     if (command.type === 'ProvisionAddon') return provision(command.data, state);
+    if (command.type === 'AbandonProvisioning') {
+      return state.status === 'none' && !state.abandoned ? [{ type: 'AddonProvisioningAbandoned', data: command.data }] : [];
+    }
     const addon = existing(state);
     const at = command.data.at;
     switch (command.type) {
@@ -259,6 +262,9 @@ export const addonDecider: Decider<AddonState, AddonCommand, AddonEvent> = {
 function provision(data: Extract<AddonCommand, { type: 'ProvisionAddon' }>['data'], state: AddonState): AddonEvent[] {
   if (state.status !== 'none') {
     throw new DomainError('ADDON.ALREADY_EXISTS', `Add-on ${data.addonId} already exists.`);
+  }
+  if (state.abandoned) {
+    throw new DomainError('ADDON.PROVISIONING_ABANDONED', 'This provisioning took too long to begin and was abandoned; the app is free for another.');
   }
   const providerId = data.providerId;
   if (!isDatabaseType(providerId)) {

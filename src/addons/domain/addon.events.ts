@@ -72,6 +72,12 @@ export type AddonProvisioned = Message<
   } & At
 >;
 export type AddonRunning = Message<'AddonRunning', At>;
+/**
+ * The request that attached this add-on to its app stopped before the add-on's stream
+ * began (the server died between the two writes): the platform claims the stream so that
+ * it never begins, and releases the app. Only ever an add-on stream's first event.
+ */
+export type AddonProvisioningAbandoned = Message<'AddonProvisioningAbandoned', { reason: string } & At>;
 export type AddonProvisioningFailed = Message<'AddonProvisioningFailed', { reason: string } & At>;
 export type PlanChanged = Message<
   'PlanChanged',
@@ -136,6 +142,7 @@ export type MaintenanceFailed = Message<'MaintenanceFailed', { maintenanceId: st
 export type AddonEvent =
   | AddonProvisioned
   | AddonRunning
+  | AddonProvisioningAbandoned
   | AddonProvisioningFailed
   | PlanChanged
   | AddonRestarted
@@ -178,6 +185,7 @@ export type AddonEvent =
 export const ADDON_EVENT_SCHEMA_VERSIONS: Readonly<Record<AddonEvent['type'], number>> = {
   AddonProvisioned: 1,
   AddonRunning: 1,
+  AddonProvisioningAbandoned: 1,
   AddonProvisioningFailed: 1,
   PlanChanged: 1,
   AddonRestarted: 1,

@@ -78,7 +78,8 @@ export interface AddonFacts {
   deprovisionedAt?: string;
 }
 
-export type AddonState = { status: 'none' } | ({ status: AddonStatus } & AddonFacts);
+/** `abandoned`: the stream was claimed by `AddonProvisioningAbandoned` and never begins. */
+export type AddonState = { status: 'none'; abandoned?: true } | ({ status: AddonStatus } & AddonFacts);
 export type Addon = Extract<AddonState, { status: AddonStatus }>;
 
 export const initialAddonState = (): AddonState => ({ status: 'none' });
@@ -97,6 +98,7 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
       ...(cls === 'sandbox' ? { sandboxSince: at } : { lastPaidClass: cls }),
     };
   }
+  if (event.type === 'AddonProvisioningAbandoned') return state.status === 'none' ? { status: 'none', abandoned: true } : state;
   if (state.status === 'none') return state;
   const addon = state;
   switch (event.type) {

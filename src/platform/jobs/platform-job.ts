@@ -22,6 +22,10 @@ export type PlatformJob =
   | { kind: 'start-maintenance'; addonId: string; maintenanceId: string }
   | { kind: 'maintain'; addonId: string; maintenanceId: string }
   | { kind: 'deprovision'; addonId: string }
+  /** An app's attachment whose add-on stream should have begun: if it has not, it never will (abandoned) and the app lets it go. */
+  | { kind: 'settle-attachment'; app: string; addonId: string }
+  /** An app let an add-on go: if the add-on's removal did not follow, it is recorded now. */
+  | { kind: 'settle-detachment'; app: string; addonId: string }
   /** Keeps the add-on's timers (periodic backup, daily retention) in line with its state. */
   | { kind: 'reschedule'; addonId: string }
   /** Timers; `runAt` is the occurrence they stand for (the same across retries). */

@@ -78,6 +78,16 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
       case 'deprovision':
         await this.driver.deprovision(job.addonId);
         return this.reschedule(job.addonId, context);
+      case 'settle-attachment':
+        return this.settleAttachment(claimed, job);
+      case 'settle-detachment': {
+        // The app let it go; if the add-on's own removal never followed, the request died in between: finish it.
+        const addon = await this.addon(job.addonId);
+        if (addon && addon.status !== 'deprovisioned' && addon.appName === job.app) {
+          await this.decide(job.addonId, { type: 'DeprovisionAddon', data: {} }, context);
+        }
+        return;
+      }
       case 'reschedule':
         return this.reschedule(job.addonId, context);
       case 'periodic-backup':
@@ -317,6 +327,18 @@ export class RunPlatformJobHandler implements ICommandHandler<RunPlatformJobComm
   /** The context of one occurrence of a timer: the same across its retries, new each time it recurs. */
   private occurrence(claimed: ClaimedJob, runAt: string): CommandContext {
     return { ...claimed.context, causationId: derivedUuid(claimed.key, runAt) };
+  }
+
+  /**
+   * Claims the add-on's stream if it never began (a no-op once it did), then, if it was
+   * claimed, lets the app go: its request died between the attachment and the add-on.
+   * The claim comes first, so a request that was only slow cannot begin the stream after
+   * the app let it go (it is refused, and the client tries again).
+   */
+  private async settleAttachment(claimed: ClaimedJob, { app, addonId }: JobOf<'settle-attachment'>): Promise<void> {
+    const { state } = await this.decide(addonId, { type: 'AbandonProvisioning', data: { reason: 'its request stopped before the add-on began' } }, claimed.context);
+    if (state.status !== 'none') return;
+    await this.executor.execute(APP, app, { type: 'DetachAddon', data: { addonId, at: this.now() } }, claimed.context);
   }
 
   private async decide(addonId: string, command: UndatedAddonCommand, context: CommandContext) {

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '../../config/app-config';
 import { RunPlatformJobHandler } from '../jobs/run-platform-job.handler';
-import { ALL_SAGAS } from '../sagas';
+import { allSagas } from '../sagas';
 import { SAGAS } from '../sagas/saga';
 import { JobWorker } from './job-worker';
 import { PlatformRuntime } from './platform-runtime';
@@ -24,7 +24,7 @@ import { SagaRunner } from './saga-runner';
         return RuntimeStore.open(join(config.dataDir, 'runtime.sqlite'));
       },
     },
-    { provide: SAGAS, useValue: ALL_SAGAS },
+    { provide: SAGAS, inject: [AppConfig], useFactory: (config: AppConfig) => allSagas(config.runtime) },
     SagaRunner,
     JobWorker,
     PlatformRuntime,

@@ -5,13 +5,13 @@ import { deprovisioningSaga, provisioningSaga } from './provisioning.saga';
 import { Saga } from './saga';
 
 /** Every saga the runner feeds, in a fixed order (part of each job's identity). */
-export const ALL_SAGAS: readonly Saga[] = [
-  provisioningSaga,
+export const allSagas = ({ settleAfterMs }: { settleAfterMs: number }): readonly Saga[] => [
+  provisioningSaga(settleAfterMs),
   planChangeSaga,
   backupsSaga,
   failuresSaga,
   upgradeSaga,
   restoreSaga,
   maintenanceSaga,
-  deprovisioningSaga,
+  deprovisioningSaga(settleAfterMs),
 ];

@@ -1,13 +1,30 @@
 import { map, merge, Observable } from 'rxjs';
 import { AddonEvent } from '../../addons/domain/addon.events';
+import type { AppEvent } from '../../apps/domain/app.events';
 import { ofEventType, StoredEventMessage } from '../../shared/cqrs/stored-event.message';
 import { Saga, SagaReaction } from './saga';
 
-/** Provision: the data plane creates the instance; then it runs and its app gets its variables. */
-export const provisioningSaga: Saga = {
+/** When a settling job is due: `settleAfterMs` (RUNTIME_SETTLE_AFTER_MS) after the app's event. */
+const settleAt = (at: string, settleAfterMs: number) => new Date(Date.parse(at) + settleAfterMs);
+
+/**
+ * Provision: the data plane creates the instance; then it runs and its app gets its
+ * variables. An attachment whose add-on never began is settled after a grace period.
+ */
+export const provisioningSaga = (settleAfterMs: number): Saga => ({
   name: 'provisioning',
   react: (events$: Observable<StoredEventMessage>): Observable<SagaReaction> =>
     merge(
+      events$.pipe(
+        ofEventType<AppEvent, 'AddonAttached'>('AddonAttached'),
+        map(
+          (e) =>
+            ({
+              job: { kind: 'settle-attachment', app: e.streamId, addonId: e.data.addonId },
+              at: settleAt(e.data.at, settleAfterMs),
+            }) satisfies SagaReaction,
+        ),
+      ),
       events$.pipe(
         ofEventType<AddonEvent, 'AddonProvisioned'>('AddonProvisioned'),
         map((e) => ({ job: { kind: 'provision', addonId: e.streamId } }) satisfies SagaReaction),
@@ -17,14 +34,30 @@ export const provisioningSaga: Saga = {
         map((e) => ({ job: { kind: 'reschedule', addonId: e.streamId } }) satisfies SagaReaction),
       ),
     ),
-};
+});
 
-/** Deprovision: the instance is destroyed; its timers stop, but retention goes on while backups remain. */
-export const deprovisioningSaga: Saga = {
+/**
+ * Deprovision: the instance is destroyed; its timers stop, but retention goes on while
+ * backups remain. An app that let an add-on go whose removal did not follow (the request
+ * died between the two writes) has it removed after the grace period.
+ */
+export const deprovisioningSaga = (settleAfterMs: number): Saga => ({
   name: 'deprovisioning',
   react: (events$) =>
-    events$.pipe(
-      ofEventType<AddonEvent, 'AddonDeprovisioned'>('AddonDeprovisioned'),
-      map((e) => ({ job: { kind: 'deprovision', addonId: e.streamId } }) satisfies SagaReaction),
+    merge(
+      events$.pipe(
+        ofEventType<AddonEvent, 'AddonDeprovisioned'>('AddonDeprovisioned'),
+        map((e) => ({ job: { kind: 'deprovision', addonId: e.streamId } }) satisfies SagaReaction),
+      ),
+      events$.pipe(
+        ofEventType<AppEvent, 'AddonDetached'>('AddonDetached'),
+        map(
+          (e) =>
+            ({
+              job: { kind: 'settle-detachment', app: e.streamId, addonId: e.data.addonId },
+              at: settleAt(e.data.at, settleAfterMs),
+            }) satisfies SagaReaction,
+        ),
+      ),
     ),
-};
+});

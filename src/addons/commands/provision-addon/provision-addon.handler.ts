@@ -17,7 +17,9 @@ const NO_CONNECTION: Connection = { scheme: '', user: '', host: '', port: 0, pas
 /**
  * Adds an add-on to an app: the app records the attachment (one add-on per type), then
  * the add-on's stream starts, in `provisioning`. The catalogue checks run first, on a dry
- * decision, so a refused request writes nothing at all.
+ * decision, so a refused request writes nothing at all. If the request dies between the
+ * two writes, the platform settles the attachment (the provisioning saga's
+ * `settle-attachment`): the stream is claimed as abandoned and the app lets it go.
  */
 @CommandHandler(ProvisionAddonCommand)
 export class ProvisionAddonHandler implements ICommandHandler<ProvisionAddonCommand, Decided<AddonState, AddonEvent>> {
