@@ -63,7 +63,8 @@ export function loggerParams(config: AppConfig): Params {
         ],
         censor: REDACTED,
       },
-      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+      // Probes and scrapes come every few seconds: their lines would drown the rest.
+      autoLogging: { ignore: (req: IncomingMessage) => /^\/(health(\/live|\/ready)?|metrics)(\?|$)/.test(req.url ?? '') },
     },
   };
 }

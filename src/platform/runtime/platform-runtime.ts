@@ -2,14 +2,11 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { Subscription } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
-import { EventFilter, EventStore } from '../../event-store/event-store.port';
+import { EventStore } from '../../event-store/event-store.port';
 import { JobWorker } from './job-worker';
 import { RuntimeStore } from './runtime-store';
-import { SagaRunner } from './saga-runner';
+import { SAGA_CHECKPOINT, SAGA_STREAMS, SagaRunner } from './saga-runner';
 
-/** The saga runner's checkpoint and the streams it follows (as in saga-runner.ts). */
-const SAGA_CHECKPOINT = 'sagas';
-const SAGA_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
 /** How long the lag may take to read before it is reported unknown (the store indicator says why). */
 const LAG_TIMEOUT_MS = 3_000;
 

@@ -9,9 +9,10 @@ import { runWithLogContext } from '../../shared/logging/log-context';
 import { Saga, SAGAS } from '../sagas/saga';
 import { JobSpec, RuntimeStore } from './runtime-store';
 
-const CHECKPOINT = 'sagas';
+/** The saga runner's checkpoint in the runtime store, shared by every process on a DATA_DIR. */
+export const SAGA_CHECKPOINT = 'sagas';
 /** The streams sagas react to. */
-const FILTER: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
+export const SAGA_STREAMS: EventFilter = { streamPrefixes: ['addon-', 'app-'] };
 const PAGE = 500;
 const RESUME_DELAY_MS = 1_000;
 
@@ -53,7 +54,7 @@ export class SagaRunner {
         const from = await this.position().catch(() => undefined);
         if (from !== undefined) {
           if (this.stopping) return;
-          const subscription = this.store.subscribeToAll({ fromPosition: from ?? 'start', filter: FILTER });
+          const subscription = this.store.subscribeToAll({ fromPosition: from ?? 'start', filter: SAGA_STREAMS });
           this.subscription = subscription;
           // stop() came while the checkpoint was read: it could not close what did not exist yet.
           if (this.stopping) return void (await subscription.close());
@@ -87,7 +88,7 @@ export class SagaRunner {
     let count = 0;
     for (;;) {
       const from = await this.position();
-      const page = await this.store.readAll({ fromPosition: from ?? 'start', maxCount: PAGE, filter: FILTER });
+      const page = await this.store.readAll({ fromPosition: from ?? 'start', maxCount: PAGE, filter: SAGA_STREAMS });
       const fresh = from === null ? page : page.filter((e) => e.position > from);
       for (const event of fresh) {
         if (!(await this.process(event))) return count;
@@ -99,7 +100,7 @@ export class SagaRunner {
 
   /** Whether every event of the streams sagas follow has been processed. */
   async caughtUp(): Promise<boolean> {
-    const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, filter: FILTER });
+    const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, filter: SAGA_STREAMS });
     return !last || (await this.position()) === last.position;
   }
 
@@ -108,7 +109,7 @@ export class SagaRunner {
   }
 
   private async position(): Promise<bigint | null> {
-    if (this.processed === undefined) this.processed = await this.runtime.checkpoint(CHECKPOINT);
+    if (this.processed === undefined) this.processed = await this.runtime.checkpoint(SAGA_CHECKPOINT);
     return this.processed;
   }
 
@@ -148,9 +149,9 @@ export class SagaRunner {
       this.logger.error(`Sagas parked at position ${event.position} (${event.type}): ${describe(error)}`);
       return false;
     }
-    if (!(await this.runtime.commit(CHECKPOINT, from, event.position, jobs, this.clock.now()))) {
+    if (!(await this.runtime.commit(SAGA_CHECKPOINT, from, event.position, jobs, this.clock.now()))) {
       // Another process on the same DATA_DIR moved the checkpoint: go on from where it is.
-      this.processed = await this.runtime.checkpoint(CHECKPOINT);
+      this.processed = await this.runtime.checkpoint(SAGA_CHECKPOINT);
       return true;
     }
     this.processed = event.position;
