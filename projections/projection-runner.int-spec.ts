@@ -4,6 +4,7 @@ import { backupDone, manualBackups, planChangedTo, removed, running } from '../s
 import type { StoredEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { withUpcasting } from '../src/event-store/upcasting-event-store';
+import { addonsProjection } from './addons/addons.projection';
 import { auditProjection } from './audit/audit.projection';
 import { listBackups } from './backups/backup-list.query';
 import { backupsProjection } from './backups/backups.projection';
@@ -217,13 +218,14 @@ describe('ProjectionRunner', () => {
       backup_addons: await db.query('SELECT * FROM backup_addons_v1 ORDER BY addon_id'),
       audit: await db.query('SELECT * FROM audit_v1 ORDER BY position'),
       audit_addons: await db.query('SELECT * FROM audit_addons_v1 ORDER BY addon_id'),
+      addons: await db.query('SELECT * FROM addons_v1 ORDER BY addon_id'),
     });
 
     it.each([1, 4, 7])('with batches of %i: nothing applied twice nor lost', async (batchSize) => {
       const files = tempFiles();
       const store = await SqliteEventStore.open({ file: files.file('events.sqlite') });
       const options = { batchSize, idleMs: 10 };
-      const projections = [backupsProjection, auditProjection];
+      const projections = [backupsProjection, auditProjection, addonsProjection];
       try {
         const half = Math.floor(history.length / 2) + 1; // an odd split: mid-batch for most sizes
         await appendEvents(store, history.slice(0, half));
@@ -255,6 +257,7 @@ describe('ProjectionRunner', () => {
         const [resumed, replayed] = [await dump(db), await dump(fresh)];
         expect(resumed.audit).toHaveLength(history.length);
         expect(resumed.backups.length).toBeGreaterThan(10);
+        expect(resumed.addons).toHaveLength(addons.length);
         expect(resumed).toEqual(replayed);
         await Promise.all([db.destroy(), fresh.destroy()]);
       } finally {
