@@ -10,6 +10,12 @@ export interface Aggregate<S, C extends Message, E extends Message> {
   schemaVersions: Readonly<Record<E['type'], number>>;
   /** How its events stored at older versions are read as `schemaVersions` (built from the same table). */
   upcasters: Upcasters<E['type']>;
+  /**
+   * The version of `decider.evolve` for snapshots (default 1): bump it when the fold changes
+   * what it makes of the same events, so that no snapshot of the old fold is read. A change
+   * of an event schema version invalidates them by itself.
+   */
+  snapshotVersion?: number;
 }
 
 export const streamOf = (aggregate: Pick<Aggregate<never, never, never>, 'category'>, id: string): string =>

@@ -6,6 +6,7 @@ import { Aggregate, streamOf } from './aggregate';
 import { CommandContext } from './command-context';
 import { CommandObserver, ExecutedCommand, failureOf } from './command-observer';
 import { derivedEventId } from './event-ids';
+import { foldVersion, Snapshot, SnapshotStore } from './snapshot-store';
 
 export interface Loaded<S> {
   state: S;
@@ -25,12 +26,18 @@ export interface Decided<S, E> {
 const MAX_ATTEMPTS = 5;
 /** Streams whose folded state is kept between commands (least recently used go first). */
 const CACHED_STREAMS = 2_000;
+/** Events folded past a stream's last snapshot before another is taken. */
+export const SNAPSHOT_EVERY = 500;
 
 interface Cached {
   state: unknown;
   revision: bigint | null;
   /** Ids of the stream's events: a command whose derived ids are there already ran. */
-  ids: ReadonlySet<string>;
+  ids: Set<string>;
+  /** The id of the event at `revision`, for the snapshot taken of this state. */
+  lastEventId: string | null;
+  /** Where the stream's last snapshot stands, so that the next is taken SNAPSHOT_EVERY events later. */
+  snapshotRevision: bigint | null;
 }
 
 /**
@@ -40,7 +47,9 @@ interface Cached {
  *
  * A command whose events are already in the stream (same causation, same derived ids)
  * ran before: it is answered with the current state and appends nothing. Folded states
- * are cached, so a command reads only the events appended since the last one.
+ * are cached, so a command reads only the events appended since the last one; a stream
+ * not in the cache starts from its snapshot, when a `SnapshotStore` is provided (one is
+ * taken every SNAPSHOT_EVERY events folded), and reads only the events after it.
  *
  * Every command passes here (REST, GraphQL, sagas, jobs): its outcome and duration go to
  * the `CommandObserver`, when one is provided (metrics).
@@ -52,6 +61,7 @@ export class CommandExecutor {
   constructor(
     private readonly store: EventStore,
     @Optional() private readonly observer?: CommandObserver,
+    @Optional() private readonly snapshots?: SnapshotStore,
   ) {}
 
   async load<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
@@ -127,31 +137,55 @@ export class CommandExecutor {
     }
   }
 
-  /** The stream folded: from the cache plus the events appended since, or from the start. */
+  /** The stream folded: from the cache (or else its snapshot) plus the events appended since, or from the start. */
   private async read<S, C extends Message, E extends Message>(
     aggregate: Aggregate<S, C, E>,
     stream: string,
   ): Promise<Cached & { state: S }> {
-    const cached = this.cache.get(stream);
-    const tail = await this.store.readStream(
-      stream,
-      cached?.revision != null ? { fromRevision: cached.revision + 1n } : {},
-    );
-    let state = (cached ? cached.state : aggregate.decider.initialState()) as S;
-    let revision = cached?.revision ?? null;
-    const ids = tail.length > 0 ? new Set(cached?.ids) : (cached?.ids ?? new Set<string>());
+    const known = this.cache.get(stream) ?? (await this.fromSnapshot(aggregate, stream));
+    const tail = await this.store.readStream(stream, known?.revision != null ? { fromRevision: known.revision + 1n } : {});
+    const fresh: Cached = known
+      ? { ...known }
+      : { state: aggregate.decider.initialState(), revision: null, ids: new Set(), lastEventId: null, snapshotRevision: null };
     for (const event of tail) {
-      state = aggregate.decider.evolve(state, toMessage(event) as E);
-      revision = event.revision;
-      (ids as Set<string>).add(event.id);
+      fresh.state = aggregate.decider.evolve(fresh.state as S, toMessage(event) as E);
+      fresh.revision = event.revision;
+      fresh.lastEventId = event.id;
+      // Ids only grow: an older reader that sees one more changes nothing.
+      fresh.ids.add(event.id);
     }
-    const fresh = { state, revision, ids };
     this.cache.delete(stream);
     this.cache.set(stream, fresh);
     if (this.cache.size > CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
-    return fresh;
+    this.snapshotIfDue(aggregate, stream, fresh);
+    return fresh as Cached & { state: S };
+  }
+
+  /** The stream's snapshot, if there is one for this fold and it matches the log. */
+  private async fromSnapshot<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, stream: string): Promise<Cached | undefined> {
+    if (!this.snapshots) return undefined;
+    const snapshot = await this.snapshots.load(stream, foldVersionOf(aggregate)).catch(() => null);
+    if (!snapshot) return undefined;
+    // The event it was folded to must be the log's: a snapshot of another log is ignored.
+    const [at] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1 });
+    if (at?.id !== snapshot.lastEventId) return undefined;
+    return { state: snapshot.state, revision: snapshot.revision, ids: new Set(snapshot.ids), lastEventId: snapshot.lastEventId, snapshotRevision: snapshot.revision };
+  }
+
+  /** Takes a snapshot, in the background, once SNAPSHOT_EVERY events were folded past the last one. */
+  private snapshotIfDue<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, stream: string, folded: Cached): void {
+    if (!this.snapshots || folded.revision === null || folded.lastEventId === null) return;
+    if (folded.revision - (folded.snapshotRevision ?? -1n) < BigInt(SNAPSHOT_EVERY)) return;
+    folded.snapshotRevision = folded.revision;
+    const snapshot: Snapshot = { revision: folded.revision, lastEventId: folded.lastEventId, state: folded.state, ids: [...folded.ids] };
+    // A cache: a snapshot not saved is only folded again.
+    void this.snapshots.save(stream, foldVersionOf(aggregate), snapshot).catch(() => undefined);
   }
 }
+
+/** The version of an aggregate's fold, for its snapshots. */
+const foldVersionOf = (aggregate: Pick<Aggregate<never, never, never>, 'schemaVersions' | 'snapshotVersion'>) =>
+  foldVersion(aggregate.schemaVersions, aggregate.snapshotVersion ?? 1);
 
 const toMessage = (event: StoredEvent): Message => ({ type: event.type, data: event.data });
 
