@@ -14,6 +14,7 @@ export interface RunResult {
 export class SqliteConnection {
   private readonly statements = new Map<string, sqlite3.Statement>();
   private queue: Promise<unknown> = Promise.resolve();
+  private closing?: Promise<void>;
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -81,7 +82,13 @@ export class SqliteConnection {
     return rows[0];
   }
 
-  async close(): Promise<void> {
+  /** Closes once: a second call (an app closed twice) waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     await Promise.all([...this.statements.values()].map((s) => new Promise<void>((r) => s.finalize(() => r()))));
     this.statements.clear();
     await new Promise<void>((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve())));
