@@ -59,7 +59,10 @@ export class SqliteConnection {
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) => {
+      this.refuseIfClosed();
+      this.db.exec(sql, (error) => (error ? reject(error) : resolve()));
+    });
   }
 
   run(sql: string, params: SqlParams = []): Promise<RunResult> {
@@ -96,6 +99,7 @@ export class SqliteConnection {
 
   /** Prepared once per SQL text; the cache stays small because callers use a few shapes. */
   private statement(sql: string): sqlite3.Statement {
+    this.refuseIfClosed();
     let statement = this.statements.get(sql);
     if (!statement) {
       if (this.statements.size >= 256) this.evictOldest();
@@ -103,6 +107,15 @@ export class SqliteConnection {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * Work asked of a connection once it is closing is refused (the promise rejects): given
+   * to node-sqlite3, a statement prepared on a closed handle emits an `error` event
+   * nobody listens to, which throws out of the process's event loop.
+   */
+  private refuseIfClosed(): void {
+    if (this.closing) throw new Error('SQLITE_MISUSE: the connection is closed');
   }
 
   private evictOldest(): void {
