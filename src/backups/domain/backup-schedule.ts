@@ -80,12 +80,27 @@ export function utcHourOn(schedule: BackupScheduleTime, day: string): number {
 export function utcHoursOverYear(schedule: BackupScheduleTime, year: number): number[] {
   if (!Number.isInteger(year)) throw new Error(`Schedule: ${year} is not a year`);
   const { hour, zone } = checked(schedule);
-  const hours = new Set<number>();
-  for (let date = Date.UTC(year, 0, 1); date < Date.UTC(year + 1, 0, 1); date += DAY_MS) {
-    hours.add(utcHourOf(runOn({ hour, zone }, date)));
+  const key = `${hour} ${zone.name} ${year}`;
+  let hours = hoursOverYear.get(key);
+  if (!hours) {
+    const seen = new Set<number>();
+    for (let date = Date.UTC(year, 0, 1); date < Date.UTC(year + 1, 0, 1); date += DAY_MS) {
+      seen.add(utcHourOf(runOn({ hour, zone }, date)));
+    }
+    hours = [...seen].sort((a, b) => a - b);
+    if (hoursOverYear.size >= HOURS_OVER_YEAR_KEPT) hoursOverYear.delete(hoursOverYear.keys().next().value!);
+    hoursOverYear.set(key, hours);
   }
-  return [...hours].sort((a, b) => a - b);
+  return [...hours];
 }
+
+/**
+ * The answers of `utcHoursOverYear`, kept: each takes a year of zone offsets (a few
+ * milliseconds), and every provision, window change and schedule change asks for one. The
+ * zone rules are fixed for the life of the process, so a kept answer stays true.
+ */
+const hoursOverYear = new Map<string, number[]>();
+const HOURS_OVER_YEAR_KEPT = 1024;
 
 /** The ISO-8601 UTC instant of the first scheduled run strictly after `after`. */
 export function nextRunAfter(schedule: BackupScheduleTime, after: string): string {
