@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -22,7 +22,10 @@ import { PublicEventsModule } from './public-events/public-events.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { SharedModule, SharedOptions } from './shared/shared.module';
 
-export type AppOptions = SharedOptions;
+export interface AppOptions extends SharedOptions {
+  /** Modules added after the app's own: the REST benchmark's no-op route (bench/rest.bench.ts). */
+  extraModules?: Array<Type | DynamicModule>;
+}
 
 function modules(options: AppOptions) {
   return [
@@ -54,6 +57,6 @@ function modules(options: AppOptions) {
 export class AppModule {
   /** The application; `options.clock` lets a simulation run it in simulated time. */
   static forRoot(options: AppOptions = {}): DynamicModule {
-    return { module: AppModule, imports: modules(options) };
+    return { module: AppModule, imports: [...modules(options), ...(options.extraModules ?? [])] };
   }
 }
