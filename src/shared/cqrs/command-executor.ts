@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { ConcurrencyError, EventStore, StoredEvent } from '../../event-store/event-store.port';
 import { Message } from '../domain/decider';
@@ -24,8 +24,21 @@ export interface Decided<S, E> {
 
 /** How many times a command is decided again on fresh state after a concurrent write. */
 const MAX_ATTEMPTS = 5;
-/** Streams whose folded state is kept between commands (least recently used go first). */
+/** Streams whose folded state is kept between commands (least recently used go first)… */
 const CACHED_STREAMS = 2_000;
+/**
+ * …and the events they hold at most, together: a long stream's state (its backups) and
+ * its ids weigh with its length, so a few thousand long streams would hold hundreds of
+ * megabytes. One put out of the cache comes back from its snapshot.
+ */
+export const CACHED_EVENTS = 200_000;
+
+/** The cache's bounds, for a test to make small; the defaults above otherwise. */
+export interface ExecutorCacheLimits {
+  streams: number;
+  events: number;
+}
+export const EXECUTOR_CACHE_LIMITS = Symbol('EXECUTOR_CACHE_LIMITS');
 /** Events folded past a stream's last snapshot before another is taken. */
 export const SNAPSHOT_EVERY = 500;
 
@@ -57,11 +70,15 @@ interface Cached {
 @Injectable()
 export class CommandExecutor {
   private readonly cache = new Map<string, Cached>();
+  /** What each cached stream weighed when cached (its events), and their sum. */
+  private readonly weights = new Map<string, number>();
+  private cachedEvents = 0;
 
   constructor(
     private readonly store: EventStore,
     @Optional() private readonly observer?: CommandObserver,
     @Optional() private readonly snapshots?: SnapshotStore,
+    @Optional() @Inject(EXECUTOR_CACHE_LIMITS) private readonly limits: ExecutorCacheLimits = { streams: CACHED_STREAMS, events: CACHED_EVENTS },
   ) {}
 
   async load<S, C extends Message, E extends Message>(aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
@@ -154,11 +171,27 @@ export class CommandExecutor {
       // Ids only grow: an older reader that sees one more changes nothing.
       fresh.ids.add(event.id);
     }
-    this.cache.delete(stream);
-    this.cache.set(stream, fresh);
-    if (this.cache.size > CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+    this.remember(stream, fresh);
     this.snapshotIfDue(aggregate, stream, fresh);
     return fresh as Cached & { state: S };
+  }
+
+  /** Caches the stream's state as the most recent, then lets the least recent go while over either bound. */
+  private remember(stream: string, folded: Cached): void {
+    this.forget(stream);
+    const weight = folded.ids.size;
+    this.cache.set(stream, folded);
+    this.weights.set(stream, weight);
+    this.cachedEvents += weight;
+    while (this.cache.size > 1 && (this.cache.size > this.limits.streams || this.cachedEvents > this.limits.events)) {
+      this.forget(this.cache.keys().next().value as string);
+    }
+  }
+
+  private forget(stream: string): void {
+    this.cachedEvents -= this.weights.get(stream) ?? 0;
+    this.weights.delete(stream);
+    this.cache.delete(stream);
   }
 
   /** The stream's snapshot, if there is one for this fold and it matches the log. */
@@ -168,7 +201,11 @@ export class CommandExecutor {
     if (!snapshot) return undefined;
     // The event it was folded to must be the log's: a snapshot of another log is ignored.
     const [at] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1 });
-    if (at?.id !== snapshot.lastEventId) return undefined;
+    if (at?.id !== snapshot.lastEventId) {
+      // Dropped, or it would stand in the way of the snapshots of this log (none replaces a later one).
+      await this.snapshots.discard(stream, foldVersionOf(aggregate), snapshot.lastEventId).catch(() => undefined);
+      return undefined;
+    }
     return { state: snapshot.state, revision: snapshot.revision, ids: new Set(snapshot.ids), lastEventId: snapshot.lastEventId, snapshotRevision: snapshot.revision };
   }
 

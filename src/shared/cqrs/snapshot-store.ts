@@ -23,6 +23,8 @@ export interface Snapshot {
 export abstract class SnapshotStore {
   abstract load(stream: string, version: string): Promise<Snapshot | null>;
   abstract save(stream: string, version: string, snapshot: Snapshot): Promise<void>;
+  /** Drops the stream's snapshot if it is still the one ending at `lastEventId` (found not to match the log). */
+  abstract discard(stream: string, version: string, lastEventId: string): Promise<void>;
   abstract close(): Promise<void>;
 }
 
@@ -80,6 +82,12 @@ export class SqliteSnapshotStore extends SnapshotStore {
          WHERE excluded.revision > snapshots.revision`,
         [stream, version, Number(snapshot.revision), snapshot.lastEventId, body, Date.now()],
       ),
+    );
+  }
+
+  async discard(stream: string, version: string, lastEventId: string): Promise<void> {
+    await this.db.serial(() =>
+      this.db.run('DELETE FROM snapshots WHERE stream = ? AND version = ? AND last_event_id = ?', [stream, version, lastEventId]),
     );
   }
 

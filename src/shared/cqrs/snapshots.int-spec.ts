@@ -96,11 +96,46 @@ describe('CommandExecutor with snapshots', () => {
     const counting = new Counting(withUpcasting(store));
     expect(await new CommandExecutor(counting.wrap(), undefined, snapshots).load(APP, 'shop')).toEqual(full);
     expect(counting.read).toBeGreaterThan(EVENTS); // folded from the start
+    // It was dropped, and the full fold left a true snapshot in its place.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const head = (await store.readStream('app-shop')).at(-1)!;
+    expect(await snapshots.load('app-shop', version)).toMatchObject({ revision: full.revision, lastEventId: head.id });
     // Another fold version is never read at all.
     await snapshots.save('app-shop', foldVersion(APP.schemaVersions, 2), { ...real!, state: { status: 'none' } });
     expect(await snapshots.load('app-shop', foldVersion(APP.schemaVersions, 1))).not.toBeNull();
     expect(foldVersion(APP.schemaVersions, 2)).not.toBe(version);
     expect(foldVersion({ ...APP.schemaVersions, AppCreated: 2 }, 1)).not.toBe(version);
+  });
+
+  it('the cache holds a bounded number of events: a long stream put out by others comes back from its snapshot, to the same state', async () => {
+    const full = await new CommandExecutor(withUpcasting(store)).load(APP, 'shop');
+    const other = await new CommandExecutor(withUpcasting(store)).execute(
+      APP,
+      'other',
+      { type: 'CreateApp', data: { name: 'other', owner: 'bob', at: '2025-03-05T12:00:00.000Z' } },
+      context(),
+    );
+    await new CommandExecutor(withUpcasting(store), undefined, snapshots).load(APP, 'shop'); // a snapshot at the head
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const counting = new Counting(withUpcasting(store));
+    const bounded = new CommandExecutor(counting.wrap(), undefined, snapshots, { streams: 100, events: 600 });
+    const unbounded = new Counting(withUpcasting(store));
+    const roomy = new CommandExecutor(unbounded.wrap(), undefined, snapshots);
+    for (const executor of [bounded, roomy]) {
+      expect(await executor.load(APP, 'shop')).toEqual(full);
+      expect(await executor.load(APP, 'other')).toEqual({ state: other.state, revision: 0n });
+    }
+    [counting.read, unbounded.read] = [0, 0];
+
+    // Within its bounds, the cache answers both (each read finds no new event).
+    expect(await roomy.load(APP, 'shop')).toEqual(full);
+    expect(unbounded.read).toBe(0);
+    // Past 600 events, the long stream went when the short one came: it is loaded again from its snapshot.
+    expect(await bounded.load(APP, 'other')).toEqual({ state: other.state, revision: 0n });
+    expect(counting.read).toBe(0);
+    expect(await bounded.load(APP, 'shop')).toEqual(full);
+    expect(counting.read).toBe(1); // the snapshot's last event, checked against the log
   });
 
   it('a command that ran before the snapshot is recognised as a repeat by a process that starts from it', async () => {
