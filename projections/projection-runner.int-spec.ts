@@ -8,7 +8,7 @@ import { addonsProjection } from './addons/addons.projection';
 import { auditProjection } from './audit/audit.projection';
 import { listBackups } from './backups/backup-list.query';
 import { backupsProjection } from './backups/backups.projection';
-import type { Projection } from './projection';
+import { physicalTable, type Projection } from './projection';
 import { ProjectionRunner } from './projection-runner';
 import { openReadStore } from './read-store';
 import { appendEvents, GivenEvent, givenEvents, onAddon, onApp, ProjectionFixture, tempFiles } from './testing/projection-spec';
@@ -218,7 +218,7 @@ describe('ProjectionRunner', () => {
       backup_addons: await db.query('SELECT * FROM backup_addons_v1 ORDER BY addon_id'),
       audit: await db.query('SELECT * FROM audit_v1 ORDER BY position'),
       audit_addons: await db.query('SELECT * FROM audit_addons_v1 ORDER BY addon_id'),
-      addons: await db.query('SELECT * FROM addons_v1 ORDER BY addon_id'),
+      addons: await db.query(`SELECT * FROM ${physicalTable('addons', addonsProjection.version)} ORDER BY addon_id`),
     });
 
     it.each([1, 4, 7])('with batches of %i: nothing applied twice nor lost', async (batchSize) => {

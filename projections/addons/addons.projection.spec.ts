@@ -53,6 +53,27 @@ describe('add-ons projection, read through listAddons / findAddon', () => {
     expect(await findAddon(fixture.db.manager, table, 'my-app', A, AT)).toMatchObject({ id: A, status: 'running' });
   });
 
+  it('stores the same row whether a history comes in one batch or one event at a time (found by npm run chaos)', async () => {
+    // Sandbox, then paid (its sandboxSince set to undefined, dropped by the stored JSON), then a Sandbox again.
+    const events = onAddon(A, [
+      ...running('postgresql-sandbox', { addonId: A }),
+      ...planChangedTo('postgresql-sandbox', 'postgresql-starter-512', '2025-02-01T10:00:00.000Z'),
+      ...planChangedTo('postgresql-starter-512', 'postgresql-sandbox', '2025-02-10T10:00:00.000Z'),
+    ]);
+    const stored = async (batchSize: number) => {
+      const given = await givenEvents(addonsProjection, events, { batchSize });
+      try {
+        const rows: Array<{ state: string }> = await given.db.query(`SELECT state FROM ${given.table('addons')}`);
+        return rows.map((row) => row.state);
+      } finally {
+        await given.dispose();
+      }
+    };
+    const [together, apart] = [await stored(50), await stored(1)];
+    expect(JSON.parse(together[0])).toMatchObject({ planId: 'postgresql-sandbox', lastPaidClass: 'starter', sandboxSince: '2025-02-10T10:00:00.000Z' });
+    expect(apart).toEqual(together);
+  });
+
   it('keeps no backups nor secrets in its rows', async () => {
     fixture = await givenEvents(addonsProjection, onAddon(A, [...running('postgresql-starter-512', { addonId: A }), ...backupDone('b-1', '2025-03-01T00:00:00.000Z')]));
     const rows: Array<{ state: string }> = await fixture.db.query(`SELECT state FROM ${fixture.table('addons')}`);

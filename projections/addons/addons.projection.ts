@@ -1,3 +1,4 @@
+import stableStringify from 'safe-stable-stringify';
 import { ADDON_EVENT_SCHEMA_VERSIONS, AddonEvent } from '../../src/addons/domain/addon.events';
 import { AddonState, evolveAddon } from '../../src/addons/domain/addon.state';
 import type { StoredEvent } from '../../src/event-store/event-store.port';
@@ -12,11 +13,14 @@ const COLUMNS = ['addon_id', 'app', 'provider_id', 'plan_id', 'version', 'status
  *
  * A batch is folded in memory: the add-ons it touches are read in one statement, each of
  * their events applied in turn (from the state as stored: without backups), and the rows
- * written back with one upsert.
+ * written back with one upsert. The state is stored with its keys sorted: a state folded
+ * across batches (through its stored JSON, which drops keys set to undefined) and one
+ * folded in one go hold the same fields in another order, and must be the same row.
  */
 export const addonsProjection: Projection = {
   name: 'addons',
-  version: 1,
+  // 2: the state's keys sorted.
+  version: 2,
   tables: ['addons'],
   handles: Object.keys(ADDON_EVENT_SCHEMA_VERSIONS),
   apply: (event, tx) => applyAddons([event], tx),
@@ -40,7 +44,7 @@ async function applyAddons(events: readonly StoredEvent[], tx: ProjectionTx): Pr
   }
   const rows = [...changed].map((addonId) => {
     const state = states.get(addonId) as Extract<AddonState, { appName: string }>;
-    return [addonId, state.appName, state.providerId, state.planId, state.version, state.status, state.provisionedAt, state.deprovisionedAt ?? null, JSON.stringify(state)];
+    return [addonId, state.appName, state.providerId, state.planId, state.version, state.status, state.provisionedAt, state.deprovisionedAt ?? null, stableStringify(state)];
   });
   await insertRows(tx, table, COLUMNS, rows, {
     upsert: `ON CONFLICT (addon_id) DO UPDATE SET plan_id = excluded.plan_id, version = excluded.version, status = excluded.status,

@@ -5,6 +5,7 @@ import { AddonsAvailabilityV11795300000003 } from './1795300000003-addons-availa
 import { AppsV11795300000004 } from './1795300000004-apps-v1';
 import { DeferredIndexes1795300000005 } from './1795300000005-deferred-indexes';
 import { WebhooksV11795300000006 } from './1795300000006-webhooks-v1';
+import { AddonsV21795300000007 } from './1795300000007-addons-v2';
 
 /** Every migration of the read store, in order. A projection's new version comes with one creating its tables. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AppsV11795300000004,
   DeferredIndexes1795300000005,
   WebhooksV11795300000006,
+  AddonsV21795300000007,
 ];
