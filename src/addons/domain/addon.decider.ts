@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import { utcHoursOverYear } from '../../backups/domain/backup-schedule';
 import { applyRetention } from '../../backups/domain/retention-policy';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../../catalogue/domain/catalogue';
 import { assertNever, Decider } from '../../shared/domain/decider';
 import { DomainError } from '../../shared/domain/domain-error';
+import { isKnownZone } from '../../shared/domain/time-zones';
 import { addMonths, compactUtc, toMillis } from '../../shared/domain/time';
 import { AddonCommand } from './addon.commands';
 import { AddonEvent, AddonNode, BackupSchedule, MaintenanceWindow } from './addon.events';
@@ -94,7 +94,7 @@ export const addonDecider: Decider<AddonState, AddonCommand, AddonEvent> = {
         if (!Number.isInteger(hour) || hour < 0 || hour > 23) {
           throw new DomainError('SCHEDULE.INVALID_TIME', 'The backup hour is a whole hour from 0 to 23.');
         }
-        if (typeof timezone !== 'string' || !IANAZone.isValidZone(timezone)) {
+        if (typeof timezone !== 'string' || !isKnownZone(timezone)) {
           throw new DomainError(
             'SCHEDULE.UNKNOWN_TIMEZONE',
             'Unknown time zone. Use an IANA time zone name such as UTC, Europe/Paris or America/New_York.',

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { DomainError } from '../../shared/domain/domain-error';
+import { isKnownZone } from '../../shared/domain/time-zones';
 
 /**
  * The daily backup hour of an add-on: an hour of the day in a time zone (UTC by default).
@@ -169,13 +170,13 @@ function utcHourOf(instant: number): number {
 function checked(schedule: BackupScheduleTime): ZonedSchedule {
   const { hour, timezone } = schedule;
   if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new Error(`Schedule: hour ${hour} is not 0-23`);
-  if (!IANAZone.isValidZone(timezone)) throw new Error(`Schedule: unknown time zone ${timezone}`);
+  if (!isKnownZone(timezone)) throw new Error(`Schedule: unknown time zone ${timezone}`);
   return { hour, zone: IANAZone.create(timezone) };
 }
 
 /** Validates a zone name and spells it as the zone database does ("europe/paris" → "Europe/Paris"). */
 function knownZone(name: string): string {
-  if (!ZONE_NAME.test(name) || !IANAZone.isValidZone(name)) {
+  if (!ZONE_NAME.test(name) || !isKnownZone(name)) {
     throw new DomainError('SCHEDULE.UNKNOWN_TIMEZONE', `"${name}" is not a known time zone. ${ZONE_EXAMPLES}`, {
       timezone: name,
     });

@@ -17,6 +17,7 @@ import { DriverError, InstanceSpec, PlatformDriver } from '../driver/platform-dr
 import { ClaimedJob, RuntimeStore } from '../runtime/runtime-store';
 import { PlatformJob, timerKey } from './platform-job';
 import { RunPlatformJobCommand } from './run-platform-job.command';
+import { localDate } from '../../shared/domain/time-zones';
 
 /** Codes that mean "not now": a periodic backup or a maintenance start tries again a bit later. */
 const BUSY = new Set(['BACKUP.ALREADY_IN_PROGRESS', 'ADDON.NOT_RUNNING', 'ADDON.OPERATION_IN_PROGRESS']);
@@ -366,12 +367,6 @@ function hasPeriodicBackups(addon: Addon): boolean {
   return live && addon.backupSchedule.enabled && CLASS_POLICIES[findPlan(addon.planId)!.class].scheduledBackups;
 }
 
-/** The calendar day of an instant in a zone, `yyyy-mm-dd`. */
-function localDate(instant: string, timezone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(instant),
-  );
-}
 
 function nextRetentionRun(now: Date): string {
   const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 0, RETENTION_MINUTE));
