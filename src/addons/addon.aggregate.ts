@@ -11,4 +11,6 @@ export const ADDON: Aggregate<AddonState, AddonCommand, AddonEvent> = {
   decider: addonDecider,
   schemaVersions: ADDON_EVENT_SCHEMA_VERSIONS,
   upcasters: ADDON_UPCASTERS,
+  // 2: an expired backup keeps only its id, name, method, status and times.
+  snapshotVersion: 2,
 };

@@ -158,7 +158,17 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
     case 'BackupFailed':
       return withBackup(addon, event.data.backupId, { status: 'error', endedAt: event.data.at, error: event.data.reason });
     case 'BackupExpired':
-      return withBackup(addon, event.data.backupId, { status: 'expired', expiredAt: event.data.at });
+      // Its archive is gone: only what names it and ages it stays (long-lived add-ons hold thousands).
+      return withBackup(addon, event.data.backupId, ({ id, name, method, createdAt, startedAt, endedAt }) => ({
+        id,
+        name,
+        method,
+        status: 'expired',
+        createdAt,
+        ...(startedAt !== undefined && { startedAt }),
+        ...(endedAt !== undefined && { endedAt }),
+        expiredAt: event.data.at,
+      }));
     case 'BackupDownloadRequested':
       return addon;
     case 'VersionUpgradeStarted':
@@ -245,6 +255,16 @@ export function evolveAddon(state: AddonState, event: AddonEvent): AddonState {
   }
 }
 
-function withBackup(addon: Addon, backupId: string, patch: Partial<BackupRecord>): Addon {
-  return { ...addon, backups: addon.backups.map((b) => (b.id === backupId ? { ...b, ...patch } : b)) };
+/**
+ * The add-on with one backup changed (the latest by that id, looked for from the end, where
+ * the recent ones are): a copy of the list with one slot replaced, not a pass over each
+ * record. `change` is a patch, or a function of the record.
+ */
+function withBackup(addon: Addon, backupId: string, change: Partial<BackupRecord> | ((backup: BackupRecord) => BackupRecord)): Addon {
+  const index = addon.backups.findLastIndex((b) => b.id === backupId);
+  if (index < 0) return addon;
+  const backups = addon.backups.slice();
+  const backup = backups[index];
+  backups[index] = typeof change === 'function' ? change(backup) : { ...backup, ...change };
+  return { ...addon, backups };
 }
