@@ -2,7 +2,9 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { createHash } from 'node:crypto';
 import { catchError, defer, finalize, mergeMap, Observable, of } from 'rxjs';
 import type { Principal } from '../security/principal';
+import { adoptCausationId } from '../security/request.decorators';
 import { principalOf } from '../security/request-principal';
+import { derivedUuid } from '../shared/cqrs/event-ids';
 import { DomainError } from '../shared/domain/domain-error';
 import { canonicalJson } from './canonical-json';
 import { describeError } from './error-response';
@@ -25,6 +27,11 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
  * `Idempotent-Replayed: true`, and the handler does not run again; another request with
  * the key is `422 IDEMPOTENCY.KEY_REUSED`; a repeat while the first runs is
  * `409 IDEMPOTENCY.IN_PROGRESS`. Answers from 500 up are not kept: a retry runs again.
+ *
+ * The request's causation is its key (`adoptCausationId`): if the process dies after the
+ * handler wrote and before the answer was kept, the retry that claims the key once its
+ * lease has passed derives the same event and resource ids, so it appends nothing twice
+ * and answers what the first run made.
  *
  * Runs after the guard (it needs the caller) and around the pipes, so a validation
  * failure is an answer like any other. Public routes have no caller to scope keys to:
@@ -67,6 +74,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
               'This Idempotency-Key was used for another request. Use a new key for a new request.',
             );
           case 'claimed':
+            // Run again after its answer was lost (the process died, the lease passed), it
+            // decides with the same ids: what the first run appended is recognised.
+            adoptCausationId(req, derivedUuid('idempotency-key', scope));
             return this.run(next, res, claim.claim);
         }
       }),

@@ -20,9 +20,19 @@ export function principalOfRequest(req: IncomingMessage): Principal {
 }
 
 /**
+ * Makes `causationId` the request's cause, before its handler runs: a request with an
+ * `Idempotency-Key` is caused by its key, so that a run of it again (its answer was lost)
+ * derives the same event and resource ids as the first, and appends nothing twice.
+ */
+export function adoptCausationId(req: IncomingMessage, causationId: string): void {
+  (req as ApiRequest & { [CAUSATION_ID]?: string })[CAUSATION_ID] = causationId;
+}
+
+/**
  * Who asked and within which request, for the events a command appends: `actor` from the
  * token, `correlationId` the request id, `causationId` one new id per request (the HTTP
- * call is the cause of what follows), the same however often it is asked for.
+ * call is the cause of what follows; its key, for a keyed request), the same however often
+ * it is asked for. The ids of what a request creates derive from it too.
  */
 export function commandContextOf(req: IncomingMessage): CommandContext {
   const request = req as ApiRequest & { [CAUSATION_ID]?: string };

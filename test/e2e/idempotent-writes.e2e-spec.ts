@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { SqliteConnection } from '../../src/event-store/sqlite/sqlite-connection';
 import { AppFixture } from './app-fixture';
 import { describeEvents, expectError, Scenario, typesByStream } from './scenario';
 
@@ -15,7 +17,8 @@ describe('Idempotency-Key on add-on writes (over HTTP)', () => {
   let mysql = '';
 
   beforeAll(async () => {
-    await fixture.start();
+    // Webhooks may target loopback here; nothing is delivered (their deliveries are not under test).
+    await fixture.start({ WEBHOOK_ALLOWED_RANGES: 'loopback', WEBHOOKS: 'off' });
     alice = await s.token('owner', 'alice');
     bob = await s.token('owner', 'bob');
     await s.createApp(alice, 'shop');
@@ -185,6 +188,58 @@ describe('Idempotency-Key on add-on writes (over HTTP)', () => {
       const retry = await s.call(alice, 'POST', '/v1/apps', { body: { name: 'shop-two' }, ...key('create-shop-two') });
       expect([retry.status, retry.body, retry.headers.location]).toEqual([201, first.body, '/v1/apps/shop-two']);
       expect(await s.stream('app-shop-two')).toHaveLength(1);
+    });
+  });
+  describe('a keyed request run again after its answer was lost', () => {
+    // What a process that dies after the handler wrote, and before it kept the answer,
+    // leaves behind once the key's lease has passed: the key held by nobody, no answer.
+    async function loseAnswers(): Promise<void> {
+      const db = await SqliteConnection.open(join(fixture.dataDir, 'http.sqlite'));
+      try {
+        await db.exec('PRAGMA busy_timeout = 5000');
+        await db.run(`UPDATE idempotency_records SET state = 'running', answer = NULL, lease_until = 0`);
+      } finally {
+        await db.close();
+      }
+    }
+    let lost = '';
+    beforeAll(async () => {
+      await s.createApp(alice, 'lost');
+      lost = await s.runningAddon(alice, 'lost', 'postgresql', 'postgresql-starter-512');
+    });
+
+    it('POST …/backups runs again into the same backup: the same 202 and Location, one BackupRequested', async () => {
+      const before = await s.head();
+      const first = await s.call(alice, 'POST', `/v1/apps/lost/addons/${lost}/backups`, key('lost-backup'));
+      expect(first.status).toBe(202);
+      await loseAnswers();
+      const again = await s.call(alice, 'POST', `/v1/apps/lost/addons/${lost}/backups`, key('lost-backup'));
+      expect(again.headers['idempotent-replayed']).toBeUndefined(); // it ran, it was not replayed
+      expect([again.status, again.body.backup, again.headers.location]).toEqual([202, first.body.backup, first.headers.location]);
+      expect(describeEvents(await s.since(before))).toEqual([`addon-${lost} BackupRequested`]);
+    });
+
+    it('POST …/addons runs again into the same add-on: attached and provisioned once', async () => {
+      const body = { addon_provider_id: 'redis', plan_id: 'redis-starter-256' };
+      const before = await s.head();
+      const first = await s.call(alice, 'POST', '/v1/apps/lost/addons', { body, ...key('lost-provision') });
+      expect(first.status).toBe(201);
+      await loseAnswers();
+      const again = await s.call(alice, 'POST', '/v1/apps/lost/addons', { body, ...key('lost-provision') });
+      expect([again.status, again.body.addon.id, again.headers.location]).toEqual([201, first.body.addon.id, first.headers.location]);
+      expect(describeEvents(await s.since(before))).toEqual(['app-lost AddonAttached', `addon-${first.body.addon.id} AddonProvisioned`]);
+    });
+
+    it('POST /v1/webhooks runs again into the same webhook, showing the secret it was made with', async () => {
+      const body = { url: 'http://127.0.0.1:9/lost', event_types: ['BackupTaken'] };
+      const before = await s.head();
+      const first = await s.call(alice, 'POST', '/v1/webhooks', { body, ...key('lost-webhook') });
+      expect([first.status, first.body.error]).toEqual([201, undefined]);
+      expect(first.body.secret).toMatch(/^whsec_/);
+      await loseAnswers();
+      const again = await s.call(alice, 'POST', '/v1/webhooks', { body, ...key('lost-webhook') });
+      expect([again.status, again.body]).toEqual([201, first.body]);
+      expect(describeEvents(await s.since(before))).toEqual([`webhook-${first.body.webhook.id} WebhookCreated`]);
     });
   });
 });

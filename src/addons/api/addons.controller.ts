@@ -16,7 +16,6 @@ import { Clock } from '../../shared/clock';
 import type { CommandContext } from '../../shared/cqrs/command-context';
 import { Decided } from '../../shared/cqrs/command-executor';
 import { DomainError } from '../../shared/domain/domain-error';
-import { Random } from '../../shared/random';
 import { DeprovisionAddonCommand } from '../commands/deprovision-addon/deprovision-addon.command';
 import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
 import { ProvisionAddonCommand } from '../commands/provision-addon/provision-addon.command';
@@ -29,6 +28,7 @@ import { MaintenanceWindowDto } from './dto/maintenance-window.dto';
 import { ProvisionAddonDto } from './dto/provision-addon.dto';
 import { RestoreDto } from './dto/restore.dto';
 import { UpgradeDto } from './dto/upgrade.dto';
+import { derivedUuid } from '../../shared/cqrs/event-ids';
 
 type Decision = Decided<AddonState, AddonEvent>;
 
@@ -40,7 +40,6 @@ export class AddonsController {
     private readonly commands: CommandBus,
     private readonly access: AppAccess,
     private readonly clock: Clock,
-    private readonly random: Random,
     private readonly readModels: ReadModels,
   ) {}
 
@@ -246,7 +245,7 @@ export class AddonsController {
     @Res({ passthrough: true }) res: ApiResponse,
   ) {
     await this.access.addon(principal, appName, id);
-    const restoreId = this.random.uuid();
+    const restoreId = derivedUuid(context.causationId, 'restore', id);
     const source = body.backup_id !== undefined ? { backupId: body.backup_id } : { pointInTime: body.restore_time! };
     const decided = await this.run(id, { type: 'StartRestore', data: { restoreId, source } }, context);
     res.setHeader('Location', `/v1/apps/${appName}/addons/${id}`);

@@ -14,11 +14,11 @@ import { Clock } from '../../shared/clock';
 import type { CommandContext } from '../../shared/cqrs/command-context';
 import { Decided } from '../../shared/cqrs/command-executor';
 import { DomainError } from '../../shared/domain/domain-error';
-import { Random } from '../../shared/random';
 import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
 import { AddonEvent } from '../domain/addon.events';
 import { AddonState } from '../domain/addon.state';
 import { backupsView } from './addon.view';
+import { derivedUuid } from '../../shared/cqrs/event-ids';
 
 /** Backups of an add-on; they outlive its removal, so a removed add-on's are still listed. */
 @ApiTags('backups')
@@ -28,7 +28,6 @@ export class BackupsController {
     private readonly commands: CommandBus,
     private readonly access: AppAccess,
     private readonly clock: Clock,
-    private readonly random: Random,
     private readonly readModels: ReadModels,
   ) {}
 
@@ -84,7 +83,8 @@ export class BackupsController {
     @Res({ passthrough: true }) res: ApiResponse,
   ) {
     await this.access.addon(principal, appName, id);
-    const backupId = this.random.uuid();
+    // Derived from the request's cause: a keyed request run again asks for the same backup.
+    const backupId = derivedUuid(context.causationId, 'backup', id);
     const decided = await this.commands.execute<ExecuteAddonCommand, Decided<AddonState, AddonEvent>>(
       new ExecuteAddonCommand(id, { type: 'RequestBackup', data: { backupId, method: 'manual' } }, context),
     );

@@ -7,7 +7,6 @@ import { markPosition } from '../../http/write-response';
 import { Roles } from '../../security/access.decorators';
 import { RequestContext } from '../../security/request.decorators';
 import { Clock } from '../../shared/clock';
-import { Random } from '../../shared/random';
 import type { CommandContext } from '../../shared/cqrs/command-context';
 import { Decided } from '../../shared/cqrs/command-executor';
 import { ExecuteAddonCommand } from '../commands/execute-addon-command/execute-addon-command.command';
@@ -16,6 +15,7 @@ import { AddonState } from '../domain/addon.state';
 import { addonView } from './addon.view';
 import { MaintenanceDto } from './dto/maintenance.dto';
 import { NodeReportDto } from './dto/node-report.dto';
+import { derivedUuid } from '../../shared/cqrs/event-ids';
 
 /** Monitoring reports: a node is down, or back. */
 @ApiTags('platform')
@@ -26,7 +26,6 @@ export class PlatformController {
     private readonly commands: CommandBus,
     private readonly access: AppAccess,
     private readonly clock: Clock,
-    private readonly random: Random,
   ) {}
 
   @Post('node-failures')
@@ -58,7 +57,7 @@ export class PlatformController {
   ) {
     const addon = await this.access.anyAddon(body.addon_id);
     res.setHeader('Location', `/v1/apps/${addon.appName}/addons/${addon.id}`);
-    const maintenanceId = this.random.uuid();
+    const maintenanceId = derivedUuid(context.causationId, 'maintenance', body.addon_id);
     const decided = await this.commands.execute<ExecuteAddonCommand, Decided<AddonState, AddonEvent>>(
       new ExecuteAddonCommand(body.addon_id, { type: 'ScheduleMaintenance', data: { maintenanceId, reason: body.reason } }, context),
     );

@@ -23,6 +23,7 @@ import { TargetGuard } from '../target-guard';
 import { WEBHOOK } from '../webhook.aggregate';
 import { CreateWebhookDto, DeliveriesQueryDto } from './webhook.dto';
 import { deliveryView, webhookRowView, webhookView } from './webhook.view';
+import { derivedUuid } from '../../shared/cqrs/event-ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DEFAULT_LIMIT = 100;
@@ -62,7 +63,7 @@ export class WebhooksController {
     if (body.app !== undefined) await this.access.app(principal, body.app);
     const url = this.guard.parse(body.url);
     await this.guard.resolve(url);
-    const webhookId = this.random.uuid();
+    const webhookId = derivedUuid(context.causationId, 'webhook');
     const generated = body.secret === undefined ? `${SECRET_PREFIX}${Buffer.from(this.random.secret(32), 'base64url').toString('base64')}` : undefined;
     const secret = this.keys.sealWithMaster(body.secret ?? generated!, secretContext(webhookId));
     const decided = await this.executor.execute(
@@ -84,7 +85,11 @@ export class WebhooksController {
     );
     markPosition(res, decided.position);
     res.setHeader('Location', `/v1/webhooks/${webhookId}`);
-    return { webhook: webhookView(webhookId, decided.state as Existing), ...(generated && { secret: generated }) };
+    const state = decided.state as Existing;
+    // A keyed request run again (its first answer lost) finds its webhook made: the secret
+    // to show is the one it was made with, never the one just drawn.
+    const shown = generated && (decided.events.length > 0 ? generated : this.keys.openWithMaster(state.secret as never, secretContext(webhookId)));
+    return { webhook: webhookView(webhookId, state), ...(shown && { secret: shown }) };
   }
 
   @Get()

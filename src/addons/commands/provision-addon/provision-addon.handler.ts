@@ -11,6 +11,7 @@ import { addonDecider } from '../../domain/addon.decider';
 import { AddonEvent, Connection } from '../../domain/addon.events';
 import { AddonState, initialAddonState } from '../../domain/addon.state';
 import { ProvisionAddonCommand } from './provision-addon.command';
+import { derivedUuid } from '../../../shared/cqrs/event-ids';
 
 const NO_CONNECTION: Connection = { scheme: '', user: '', host: '', port: 0, password: {}, dataKey: {} };
 
@@ -32,7 +33,8 @@ export class ProvisionAddonHandler implements ICommandHandler<ProvisionAddonComm
 
   async execute({ appName, providerId, planId, version, context }: ProvisionAddonCommand) {
     const at = this.clock.now().toISOString();
-    const addonId = this.random.uuid();
+    // Derived from the request's cause: a keyed request run again finds the add-on it began.
+    const addonId = derivedUuid(context.causationId, 'addon', appName, providerId);
     const resourceId = `${appName}-${this.random.int(1000, 9999)}`;
     const command: ProvisionAddon = {
       type: 'ProvisionAddon',
