@@ -42,6 +42,7 @@ import { createApp } from '../src/bootstrap';
 import { EventStore, JsonObject, NewEvent } from '../src/event-store/event-store.port';
 import { CommandExecutor } from '../src/shared/cqrs/command-executor';
 import { compactUtc } from '../src/shared/domain/time';
+import { SeededRandom } from '../src/platform/driver/deterministic';
 import { benchSecrets, machine, percentile, QUICK, round, writeResult } from './bench-kit';
 
 const SIZES = (process.env.BENCH_LOAD_SIZES ?? '10,1000,10000').split(',').map(Number);
@@ -53,21 +54,10 @@ const START = Date.parse('2019-01-07T00:00:00.000Z');
 /** Repetitions of each measure for a stream of `n` events: enough for a stable median, about a second each. */
 const repetitions = (n: number) => Math.max(QUICK ? 5 : 15, Math.min(QUICK ? 100 : 400, Math.round((QUICK ? 20_000 : 80_000) / n)));
 
-/** Deterministic draws (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The first `count` events of a Business PostgreSQL add-on's life, day after day. */
 export function addonLife(addonId: string, count: number): AddonEvent[] {
-  const next = rng(7);
+  const draws = new SeededRandom(7);
+  const next = () => draws.next();
   const events: AddonEvent[] = [];
   const resourceId = `bench-app-${addonId.slice(0, 4)}`;
   const at = (day: number, minutes: number) => new Date(START + day * DAY_MS + minutes * 60_000).toISOString();

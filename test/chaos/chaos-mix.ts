@@ -7,36 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DATABASE_TYPES, DatabaseType, PLAN_SIZES_MB, PROVIDERS, ServiceClass } from '../../src/catalogue/domain/catalogue';
+import { SeededRandom } from '../../src/platform/driver/deterministic';
 
 // ----- randomness -----
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** A whole number from `lo` to `hi`, both included. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
+/** The platform's seeded PRNG (mulberry32), with a coin: the same sequence for the same seed. */
+export class Rng extends SeededRandom {
   chance(p: number): boolean {
     return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
   }
 }
 
