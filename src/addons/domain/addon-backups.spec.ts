@@ -203,6 +203,38 @@ describe('Backups', () => {
     });
   });
 
+  describe('an expired backup, its archive deleted', () => {
+    const history = [
+      ...running(PLAN_OF.business),
+      backupRequested('b1', '2025-03-05T01:00:00.000Z', 'periodic'),
+      { type: 'BackupStarted', data: { backupId: 'b1', at: '2025-03-05T01:02:00.000Z' } } as AddonEvent,
+      taken('b1', '2025-03-05T01:09:00.000Z'),
+      expired('b1', '2025-03-13T00:10:00.000Z'),
+    ];
+
+    it('keeps only what names and ages it: no size, checksum or replicas of an archive that is gone', () => {
+      const { state } = given(...history);
+      expect(state.status !== 'none' && state.backups).toEqual([
+        {
+          id: 'b1',
+          name: '20250305010000_my-app-3030',
+          method: 'periodic',
+          status: 'expired',
+          createdAt: '2025-03-05T01:00:00.000Z',
+          startedAt: '2025-03-05T01:02:00.000Z',
+          endedAt: '2025-03-05T01:09:00.000Z',
+          expiredAt: '2025-03-13T00:10:00.000Z',
+        },
+      ]);
+    });
+
+    it('is still refused by name for a download (BACKUP.EXPIRED), and its id asked again still changes nothing', () => {
+      const error = given(...history).when(download('b1')).thenFails('BACKUP.EXPIRED');
+      expect(error.message).toContain('20250305010000_my-app-3030');
+      given(...history).when(request('b1', 'periodic')).thenNothing();
+    });
+  });
+
   describe('"Retention is evaluated after every finished backup"', () => {
     describe.each<[ServiceClass, number]>([
       ['starter', 10],
