@@ -2,10 +2,18 @@ import { map, merge, Observable } from 'rxjs';
 import { AddonEvent } from '../../addons/domain/addon.events';
 import type { AppEvent } from '../../apps/domain/app.events';
 import { ofEventType, StoredEventMessage } from '../../shared/cqrs/stored-event.message';
+import type { Message } from '../../shared/domain/decider';
 import { Saga, SagaReaction } from './saga';
 
-/** When a settling job is due: `settleAfterMs` (RUNTIME_SETTLE_AFTER_MS) after the app's event. */
-const settleAt = (at: string, settleAfterMs: number) => new Date(Date.parse(at) + settleAfterMs);
+/** The job settling an app's attachment or detachment, due `settleAfterMs` (RUNTIME_SETTLE_AFTER_MS) after the app's event. */
+const settling = (
+  kind: 'settle-attachment' | 'settle-detachment',
+  e: StoredEventMessage<Message<string, { addonId: string; at: string }>>,
+  settleAfterMs: number,
+): SagaReaction => ({
+  job: { kind, app: e.streamId, addonId: e.data.addonId },
+  at: new Date(Date.parse(e.data.at) + settleAfterMs),
+});
 
 /**
  * Provision: the data plane creates the instance; then it runs and its app gets its
@@ -17,13 +25,7 @@ export const provisioningSaga = (settleAfterMs: number): Saga => ({
     merge(
       events$.pipe(
         ofEventType<AppEvent, 'AddonAttached'>('AddonAttached'),
-        map(
-          (e) =>
-            ({
-              job: { kind: 'settle-attachment', app: e.streamId, addonId: e.data.addonId },
-              at: settleAt(e.data.at, settleAfterMs),
-            }) satisfies SagaReaction,
-        ),
+        map((e) => settling('settle-attachment', e, settleAfterMs)),
       ),
       events$.pipe(
         ofEventType<AddonEvent, 'AddonProvisioned'>('AddonProvisioned'),
@@ -51,13 +53,7 @@ export const deprovisioningSaga = (settleAfterMs: number): Saga => ({
       ),
       events$.pipe(
         ofEventType<AppEvent, 'AddonDetached'>('AddonDetached'),
-        map(
-          (e) =>
-            ({
-              job: { kind: 'settle-detachment', app: e.streamId, addonId: e.data.addonId },
-              at: settleAt(e.data.at, settleAfterMs),
-            }) satisfies SagaReaction,
-        ),
+        map((e) => settling('settle-detachment', e, settleAfterMs)),
       ),
     ),
 });
